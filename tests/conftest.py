@@ -1,0 +1,118 @@
+"""Shared fixtures: reference data loaded once, and the personas every authorization test runs against."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from xueji.orgs.models import Direction, Grade, MajorOffering, Region, Role, School, SchoolClass, Term, User
+from xueji.reference.models import CatalogMajor
+from xueji.reference.services import reference_load
+
+PASSWORD = "Persona-pass-2026"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    with django_db_blocker.unblock():
+        reference_load()
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class World:
+    city: Region
+    other_city: Region
+    district_a: Region
+    district_b: Region
+    school_a: School
+    school_b: School
+    school_c: School
+    offering_a: MajorOffering
+    offering_c: MajorOffering
+    direction_a: Direction
+    grade_a: Grade
+    grade_c: Grade
+    class_a: SchoolClass
+    class_c: SchoolClass
+    term_a: Term
+    term_c: Term
+    registrar_a: User
+    leader_a: User
+    registrar_b: User
+    registrar_c: User
+    reviewer_a: User
+    reviewer_b: User
+    city_admin: User
+    other_city_admin: User
+
+    def client_for(self, user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+
+def make_user(username: str, role: Role, *, region: Region | None = None, school: School | None = None,
+              must_change_password: bool = False) -> User:
+    user = User(username=username, role=role, region=region, school=school,
+                must_change_password=must_change_password)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def make_school(code: str, name: str, district: Region) -> School:
+    return School.objects.create(code=code, name=name, district=district, ownership=School.Ownership.PUBLIC)
+
+
+def make_setup(school: School, major_code: str, year: int = 2026) -> tuple[MajorOffering, Grade, SchoolClass, Term]:
+    offering = MajorOffering.objects.create(school=school, major=CatalogMajor.objects.get(code=major_code))
+    grade = Grade.objects.create(school=school, year=year)
+    school_class = SchoolClass.objects.create(school=school, grade=grade, offering=offering, name=f"{year}级1班")
+    term = Term.objects.create(school=school, start_year=year, half=1, starts_on=date(year, 9, 1),
+                               ends_on=date(year + 1, 1, 20), is_current=True)
+    return offering, grade, school_class, term
+
+
+@pytest.fixture
+def world(db) -> World:  # type: ignore[no-untyped-def]
+    """Beijing with 东城 (schools A and B) and 朝阳 (school C), and Tianjin as another city on the install."""
+    city = Region.objects.create(code="110000", name="北京市", kind=Region.Kind.CITY)
+    other_city = Region.objects.create(code="120000", name="天津市", kind=Region.Kind.CITY)
+    district_a = Region.objects.create(code="110101", name="东城区", kind=Region.Kind.DISTRICT, parent=city)
+    district_b = Region.objects.create(code="110105", name="朝阳区", kind=Region.Kind.DISTRICT, parent=city)
+    Region.objects.create(code="120101", name="和平区", kind=Region.Kind.DISTRICT, parent=other_city)
+    school_a = make_school("3111010001", "东城职业教育中心", district_a)
+    school_b = make_school("3111010002", "东城商务职高", district_a)
+    school_c = make_school("3111050001", "朝阳汽车职高", district_b)
+    offering_a, grade_a, class_a, term_a = make_setup(school_a, "710201")
+    direction_a = Direction.objects.create(offering=offering_a, name="网络应用")
+    make_setup(school_b, "730301")
+    offering_c, grade_c, class_c, term_c = make_setup(school_c, "700206")
+    return World(
+        city=city, other_city=other_city, district_a=district_a, district_b=district_b,
+        school_a=school_a, school_b=school_b, school_c=school_c,
+        offering_a=offering_a, offering_c=offering_c, direction_a=direction_a,
+        grade_a=grade_a, grade_c=grade_c, class_a=class_a, class_c=class_c, term_a=term_a, term_c=term_c,
+        registrar_a=make_user("registrar_a", Role.REGISTRAR, school=school_a),
+        leader_a=make_user("leader_a", Role.SCHOOL_LEADER, school=school_a),
+        registrar_b=make_user("registrar_b", Role.REGISTRAR, school=school_b),
+        registrar_c=make_user("registrar_c", Role.REGISTRAR, school=school_c),
+        reviewer_a=make_user("reviewer_a", Role.DISTRICT_REVIEWER, region=district_a),
+        reviewer_b=make_user("reviewer_b", Role.DISTRICT_REVIEWER, region=district_b),
+        city_admin=make_user("city_admin", Role.CITY_ADMIN, region=city),
+        other_city_admin=make_user("tianjin_admin", Role.CITY_ADMIN, region=other_city),
+    )
+
+
+PERSONAS = ["registrar_a", "leader_a", "registrar_b", "reviewer_a", "reviewer_b", "city_admin", "other_city_admin"]
+
+

@@ -1,0 +1,161 @@
+"""`xueji`: the one command-line entry point (serve, demo, worker, load-reference, …)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xueji.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def cmd_load_reference(args: argparse.Namespace) -> int:
+    _setup()
+    _migrate()
+    from xueji.reference.services import reference_load
+
+    summary = reference_load()
+    print(
+        f"参考数据已载入：行政区划 {summary.area_codes} 条，专业目录 {summary.majors} 个，"
+        f"字典 {summary.code_items} 项，国家和地区 {summary.countries} 个。"
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import call_command
+
+    call_command("db_worker", interval=args.interval)
+    return 0
+
+
+def _serve(host: str, port: int, with_worker: bool, threads: int) -> int:
+    from django.conf import settings
+    from waitress import serve
+
+    from xueji.wsgi import application
+
+    worker = None
+    if with_worker and settings.TASK_BACKEND == "db":
+        worker = subprocess.Popen([sys.executable, "-m", "xueji", "worker"])
+    try:
+        print(f"学籍管理系统已启动：http://{host}:{port}/  （Ctrl+C 停止）", flush=True)
+        serve(application, host=host, port=port, threads=threads, ident="xueji")
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup()
+    _migrate()
+    return _serve(args.host, args.port, not args.no_worker, args.threads)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    cmd_load_reference(args)
+    from xueji.demo import DEMO_PASSWORD, demo_seed
+
+    accounts = demo_seed()
+    print("\n演示账号（密码均为 %s）：" % DEMO_PASSWORD)
+    for account in accounts:
+        print(f"  {account.role:<8}{account.username:<14}{account.organisation}")
+    if args.no_serve:
+        return 0
+    return _serve(args.host, args.port, True, args.threads)
+
+
+def cmd_create_city(args: argparse.Namespace) -> int:
+    _setup()
+    from django.db import transaction
+
+    from xueji.orgs.models import Role, User
+    from xueji.orgs.services import city_create, password_generate
+
+    with transaction.atomic():
+        city = city_create(code=args.code)
+        password = password_generate()
+        user = User(username=args.username, role=Role.CITY_ADMIN, region=city, must_change_password=True)
+        user.set_password(password)
+        user.save()
+    print(f"已建立 {city.name} 市级管理员 {user.username}，一次性密码：{password}（首次登录须修改）")
+    return 0
+
+
+def cmd_verify_audit(args: argparse.Namespace) -> int:
+    _setup()
+    from xueji.audit.services import audit_verify_chain
+
+    report = audit_verify_chain()
+    if report.ok:
+        print(f"审计日志完整：共 {report.events} 条事件，哈希链校验通过。")
+        return 0
+    print(f"审计日志被改动：{report.reason}（事件 {report.first_bad_id}）", file=sys.stderr)
+    return 1
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["xueji manage", *args.rest])
+    return 0
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=os.environ.get("XUEJI_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("XUEJI_PORT", "8000")))
+    parser.add_argument("--threads", type=int, default=8)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xueji", description="中等职业学校学籍管理系统")
+    sub = parser.add_subparsers(dest="command", required=True)
+    commands: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+        "serve": (cmd_serve, "启动网页服务和一个后台任务进程"),
+        "demo": (cmd_demo, "载入参考数据和演示数据，然后启动"),
+        "worker": (cmd_worker, "运行后台任务进程（数据库队列）"),
+        "load-reference": (cmd_load_reference, "载入行政区划、专业目录、字典和国家地区（可重复执行）"),
+        "create-city": (cmd_create_city, "建立一个市及其市级管理员账号"),
+        "verify-audit": (cmd_verify_audit, "校验审计日志哈希链"),
+        "manage": (cmd_manage, "执行 Django 管理命令（migrate、createsuperuser 等）"),
+    }
+    parsers = {}
+    for name, (func, help_text) in commands.items():
+        parsers[name] = sub.add_parser(name, help=help_text, description=help_text)
+        parsers[name].set_defaults(func=func)
+    _add_server_options(parsers["serve"])
+    parsers["serve"].add_argument("--no-worker", action="store_true", help="不在本进程旁启动后台任务进程")
+    _add_server_options(parsers["demo"])
+    parsers["demo"].add_argument("--no-serve", action="store_true", help="只准备数据，不启动服务")
+    parsers["worker"].add_argument("--interval", type=float, default=1.0, help="空闲时查询新任务的间隔（秒）")
+    parsers["create-city"].add_argument("code", help="市的行政区划代码，如 110000")
+    parsers["create-city"].add_argument("--username", default="city")
+    parsers["manage"].add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
