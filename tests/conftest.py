@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 
@@ -60,10 +59,15 @@ class World:
         return client
 
 
-def make_user(username: str, role: Role, *, region: Region | None = None, school: School | None = None,
-              must_change_password: bool = False) -> User:
-    user = User(username=username, role=role, region=region, school=school,
-                must_change_password=must_change_password)
+def make_user(
+    username: str,
+    role: Role,
+    *,
+    region: Region | None = None,
+    school: School | None = None,
+    must_change_password: bool = False,
+) -> User:
+    user = User(username=username, role=role, region=region, school=school, must_change_password=must_change_password)
     user.set_password(PASSWORD)
     user.save()
     return user
@@ -77,8 +81,14 @@ def make_setup(school: School, major_code: str, year: int = 2026) -> tuple[Major
     offering = MajorOffering.objects.create(school=school, major=CatalogMajor.objects.get(code=major_code))
     grade = Grade.objects.create(school=school, year=year)
     school_class = SchoolClass.objects.create(school=school, grade=grade, offering=offering, name=f"{year}级1班")
-    term = Term.objects.create(school=school, start_year=year, half=1, starts_on=date(year, 9, 1),
-                               ends_on=date(year + 1, 1, 20), is_current=True)
+    term = Term.objects.create(
+        school=school,
+        start_year=year,
+        half=1,
+        starts_on=date(year, 9, 1),
+        ends_on=date(year + 1, 1, 20),
+        is_current=True,
+    )
     return offering, grade, school_class, term
 
 
@@ -98,10 +108,22 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
     make_setup(school_b, "730301")
     offering_c, grade_c, class_c, term_c = make_setup(school_c, "700206")
     return World(
-        city=city, other_city=other_city, district_a=district_a, district_b=district_b,
-        school_a=school_a, school_b=school_b, school_c=school_c,
-        offering_a=offering_a, offering_c=offering_c, direction_a=direction_a,
-        grade_a=grade_a, grade_c=grade_c, class_a=class_a, class_c=class_c, term_a=term_a, term_c=term_c,
+        city=city,
+        other_city=other_city,
+        district_a=district_a,
+        district_b=district_b,
+        school_a=school_a,
+        school_b=school_b,
+        school_c=school_c,
+        offering_a=offering_a,
+        offering_c=offering_c,
+        direction_a=direction_a,
+        grade_a=grade_a,
+        grade_c=grade_c,
+        class_a=class_a,
+        class_c=class_c,
+        term_a=term_a,
+        term_c=term_c,
         registrar_a=make_user("registrar_a", Role.REGISTRAR, school=school_a),
         leader_a=make_user("leader_a", Role.SCHOOL_LEADER, school=school_a),
         registrar_b=make_user("registrar_b", Role.REGISTRAR, school=school_b),
@@ -114,5 +136,3 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
 
 
 PERSONAS = ["registrar_a", "leader_a", "registrar_b", "reviewer_a", "reviewer_b", "city_admin", "other_city_admin"]
-
-

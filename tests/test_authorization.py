@@ -34,16 +34,26 @@ CASES = [
     Case("orgs:district_list", allowed=CITY),
     Case("orgs:school_list", allowed=CITY | REVIEWERS),
     Case("orgs:school_create", allowed=REVIEWERS),
-    Case("orgs:school_detail", kwargs=lambda w: {"pk": w.school_a.pk}, allowed=ALL,
-         in_scope={"registrar_a", "leader_a", "reviewer_a", "city_admin"}),
+    Case(
+        "orgs:school_detail",
+        kwargs=lambda w: {"pk": w.school_a.pk},
+        allowed=ALL,
+        in_scope={"registrar_a", "leader_a", "reviewer_a", "city_admin"},
+    ),
     Case("orgs:school_edit", kwargs=lambda w: {"pk": w.school_a.pk}, allowed=REVIEWERS, in_scope={"reviewer_a"}),
     Case("orgs:my_school", allowed=SCHOOL),
     Case("orgs:offering_list", allowed=SCHOOL),
     Case("orgs:offering_remove", "post", lambda w: {"pk": w.offering_a.pk}, REGISTRARS, {"registrar_a"}, ok=302),
-    Case("orgs:direction_add", "post", lambda w: {"pk": w.offering_a.pk}, REGISTRARS, {"registrar_a"},
-         {"name": "新方向"}, ok=302),
-    Case("orgs:direction_remove", "post", lambda w: {"pk": w.direction_a.pk}, REGISTRARS, {"registrar_a"},
-         ok=302),
+    Case(
+        "orgs:direction_add",
+        "post",
+        lambda w: {"pk": w.offering_a.pk},
+        REGISTRARS,
+        {"registrar_a"},
+        {"name": "新方向"},
+        ok=302,
+    ),
+    Case("orgs:direction_remove", "post", lambda w: {"pk": w.direction_a.pk}, REGISTRARS, {"registrar_a"}, ok=302),
     Case("orgs:grade_list", allowed=SCHOOL),
     Case("orgs:grade_remove", "post", lambda w: {"pk": w.grade_a.pk}, REGISTRARS, {"registrar_a"}, ok=302),
     Case("orgs:class_list", allowed=SCHOOL),
@@ -58,12 +68,26 @@ CASES = [
     # Nothing issued in this session: the page says the passwords are gone and goes back to the list.
     Case("orgs:account_issued", allowed=CITY | REVIEWERS, ok=302),
     Case("orgs:account_sheet", allowed=CITY | REVIEWERS, ok=302),
-    Case("orgs:account_toggle", "post", lambda w: {"pk": w.registrar_a.pk}, CITY | REVIEWERS,
-         {"city_admin", "reviewer_a"}, ok=302),
-    Case("orgs:account_reset", "post", lambda w: {"pk": w.registrar_a.pk}, CITY | REVIEWERS,
-         {"city_admin", "reviewer_a"}, ok=302),
-    *[Case("web:pending", kwargs=lambda w, f=f: {"feature": f}, allowed=ALL)  # type: ignore[misc]
-      for f in ("admissions", "checkin", "students", "review", "archive", "stats")],
+    Case(
+        "orgs:account_toggle",
+        "post",
+        lambda w: {"pk": w.registrar_a.pk},
+        CITY | REVIEWERS,
+        {"city_admin", "reviewer_a"},
+        ok=302,
+    ),
+    Case(
+        "orgs:account_reset",
+        "post",
+        lambda w: {"pk": w.registrar_a.pk},
+        CITY | REVIEWERS,
+        {"city_admin", "reviewer_a"},
+        ok=302,
+    ),
+    *[
+        Case("web:pending", kwargs=lambda w, f=f: {"feature": f}, allowed=ALL)  # type: ignore[misc]
+        for f in ("admissions", "checkin", "students", "review", "archive", "stats")
+    ],
 ]
 
 # Views reachable without logging in, and why they are not in the matrix.

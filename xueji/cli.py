@@ -74,7 +74,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from xueji.demo import DEMO_PASSWORD, demo_seed
 
     accounts = demo_seed()
-    print("\n演示账号（密码均为 %s）：" % DEMO_PASSWORD)
+    print(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
     for account in accounts:
         print(f"  {account.role:<8}{account.username:<14}{account.organisation}")
     if args.no_serve:
@@ -84,7 +84,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_create_city(args: argparse.Namespace) -> int:
     _setup()
+    _migrate()
     from django.db import transaction
+
+    from xueji.reference.models import AreaCode
+    from xueji.reference.services import reference_load
+
+    if not AreaCode.objects.exists():
+        reference_load()
 
     from xueji.orgs.models import Role, User
     from xueji.orgs.services import city_create, password_generate
@@ -154,7 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except Exception as error:
+        # A refused operation is reported as its message, not a traceback.
+        from django.core.exceptions import ValidationError
+
+        if isinstance(error, ValidationError):
+            print("；".join(error.messages), file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":

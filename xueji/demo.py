@@ -16,16 +16,35 @@ DEMO_PASSWORD = "Xueji-demo-2026"
 
 # (district code, school code, name, ownership, {major code: [directions]})
 DEMO_SCHOOLS = [
-    ("110101", "3111010001", "北京市东城区职业教育中心学校", School.Ownership.PUBLIC,
-     {"710201": ["网络应用", "办公自动化"], "730301": [], "740201": ["中式面点"]}),
-    ("110101", "3111010002", "北京市东城区商务职业高级中学", School.Ownership.PUBLIC,
-     {"730701": ["跨境电商"], "740101": []}),
-    ("110105", "3111050001", "北京市朝阳区汽车职业高级中学", School.Ownership.PUBLIC,
-     {"700206": ["汽车维修", "汽车钣金"], "700209": [], "660103": []}),
-    ("110108", "3111080001", "北京市海淀区卫生职业学校", School.Ownership.PUBLIC,
-     {"720201": ["老年护理", "母婴护理"]}),
-    ("110108", "3111080002", "北京海淀华育职业技术学校", School.Ownership.PRIVATE,
-     {"710203": [], "710204": ["影视动画"]}),
+    (
+        "110101",
+        "3111010001",
+        "北京市东城区职业教育中心学校",
+        School.Ownership.PUBLIC,
+        {"710201": ["网络应用", "办公自动化"], "730301": [], "740201": ["中式面点"]},
+    ),
+    (
+        "110101",
+        "3111010002",
+        "北京市东城区商务职业高级中学",
+        School.Ownership.PUBLIC,
+        {"730701": ["跨境电商"], "740101": []},
+    ),
+    (
+        "110105",
+        "3111050001",
+        "北京市朝阳区汽车职业高级中学",
+        School.Ownership.PUBLIC,
+        {"700206": ["汽车维修", "汽车钣金"], "700209": [], "660103": []},
+    ),
+    ("110108", "3111080001", "北京市海淀区卫生职业学校", School.Ownership.PUBLIC, {"720201": ["老年护理", "母婴护理"]}),
+    (
+        "110108",
+        "3111080002",
+        "北京海淀华育职业技术学校",
+        School.Ownership.PRIVATE,
+        {"710203": [], "710204": ["影视动画"]},
+    ),
 ]
 
 
@@ -37,8 +56,7 @@ class DemoAccount:
 
 
 def _account(username: str, role: Role, *, region: Region | None = None, school: School | None = None) -> User:
-    user, _ = User.objects.get_or_create(username=username, defaults={"role": role, "region": region,
-                                                                       "school": school})
+    user, _ = User.objects.get_or_create(username=username, defaults={"role": role, "region": region, "school": school})
     user.role, user.region, user.school = role, region, school
     user.full_name = user.full_name or f"演示{role.label}"
     user.set_password(DEMO_PASSWORD)
@@ -63,8 +81,8 @@ def demo_seed(intake_year: int | None = None) -> list[DemoAccount]:
         accounts.append(_account(f"qx{district_code}", Role.DISTRICT_REVIEWER, region=district))
     for district_code, code, name, ownership, majors in DEMO_SCHOOLS:
         school, _ = School.objects.get_or_create(
-            code=code, defaults={"name": name, "ownership": ownership,
-                                 "district": Region.objects.get(code=district_code)},
+            code=code,
+            defaults={"name": name, "ownership": ownership, "district": Region.objects.get(code=district_code)},
         )
         grade, _ = Grade.objects.get_or_create(school=school, year=year)
         Grade.objects.get_or_create(school=school, year=year - 1)
@@ -75,14 +93,27 @@ def demo_seed(intake_year: int | None = None) -> list[DemoAccount]:
             for direction in directions:
                 Direction.objects.get_or_create(offering=offering, name=direction)
             SchoolClass.objects.get_or_create(
-                school=school, grade=grade, name=f"{year % 100:02d}{offering.major.name}{n}班",
+                school=school,
+                grade=grade,
+                name=f"{year % 100:02d}{offering.major.name}{n}班",
                 defaults={"offering": offering},
             )
         if not Term.objects.filter(school=school).exists():
-            Term.objects.create(school=school, start_year=year, half=Term.Half.FIRST,
-                                starts_on=date(year, 9, 1), ends_on=date(year + 1, 1, 20), is_current=True)
-            Term.objects.create(school=school, start_year=year, half=Term.Half.SECOND,
-                                starts_on=date(year + 1, 2, 20), ends_on=date(year + 1, 7, 10))
+            Term.objects.create(
+                school=school,
+                start_year=year,
+                half=Term.Half.FIRST,
+                starts_on=date(year, 9, 1),
+                ends_on=date(year + 1, 1, 20),
+                is_current=True,
+            )
+            Term.objects.create(
+                school=school,
+                start_year=year,
+                half=Term.Half.SECOND,
+                starts_on=date(year + 1, 2, 20),
+                ends_on=date(year + 1, 7, 10),
+            )
         accounts.append(_account(f"xl{code}", Role.SCHOOL_LEADER, school=school))
         accounts.append(_account(f"xj{code}", Role.REGISTRAR, school=school))
     return [DemoAccount(a.username, a.get_role_display(), a.organisation_name) for a in accounts]

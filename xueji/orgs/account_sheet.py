@@ -13,8 +13,12 @@ def account_sheet_xlsx(target: IO[bytes], issued: list[dict[str, str]]) -> None:
     header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     cell = workbook.add_format({"border": 1})
     mono = workbook.add_format({"border": 1, "font_name": "Consolas"})
-    columns = [("单位", 36, "organisation"), ("角色", 14, "role_label"), ("用户名", 18, "username"),
-               ("一次性密码", 16, "password")]
+    columns = [
+        ("单位", 36, "organisation"),
+        ("角色", 14, "role_label"),
+        ("用户名", 18, "username"),
+        ("一次性密码", 16, "password"),
+    ]
     for col, (label, width, _key) in enumerate(columns):
         sheet.write_string(0, col, label, header)
         sheet.set_column(col, col, width)

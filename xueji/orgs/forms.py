@@ -15,7 +15,7 @@ class DistrictAddForm(forms.Form):
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["code"].choices = [("", "请选择区县")] + choices  # type: ignore[attr-defined]
+        self.fields["code"].choices = [("", "请选择区县"), *choices]  # type: ignore[attr-defined]
 
 
 class SchoolForm(forms.ModelForm):
@@ -40,8 +40,9 @@ class SchoolForm(forms.ModelForm):
 
 
 class SchoolFilterForm(forms.Form):
-    district = forms.ModelChoiceField(queryset=Region.objects.none(), required=False, label=_("区县"),
-                                      empty_label="全部区县")
+    district = forms.ModelChoiceField(
+        queryset=Region.objects.none(), required=False, label=_("区县"), empty_label="全部区县"
+    )
     q = forms.CharField(required=False, label=_("学校名称或代码"))
 
     def __init__(self, *args: Any, districts: QuerySet[Region], **kwargs: Any) -> None:
@@ -50,8 +51,9 @@ class SchoolFilterForm(forms.Form):
 
 
 class OfferingAddForm(forms.Form):
-    major = forms.ModelChoiceField(queryset=CatalogMajor.objects.all(), label=_("专业（2021年中职专业目录）"),
-                                   empty_label="请选择专业")
+    major = forms.ModelChoiceField(
+        queryset=CatalogMajor.objects.all(), label=_("专业（2021年中职专业目录）"), empty_label="请选择专业"
+    )
 
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -107,8 +109,9 @@ def _with_account_count(obj: Region | School) -> str:
 
 
 class DistrictAccountIssueForm(forms.Form):
-    districts = forms.ModelMultipleChoiceField(queryset=Region.objects.none(), label=_("区县"),
-                                               widget=forms.CheckboxSelectMultiple)
+    districts = forms.ModelMultipleChoiceField(
+        queryset=Region.objects.none(), label=_("区县"), widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args: Any, districts: QuerySet[Region], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -118,8 +121,9 @@ class DistrictAccountIssueForm(forms.Form):
 
 
 class SchoolAccountIssueForm(forms.Form):
-    schools = forms.ModelMultipleChoiceField(queryset=School.objects.none(), label=_("学校"),
-                                             widget=forms.CheckboxSelectMultiple)
+    schools = forms.ModelMultipleChoiceField(
+        queryset=School.objects.none(), label=_("学校"), widget=forms.CheckboxSelectMultiple
+    )
     roles = forms.MultipleChoiceField(
         label=_("账号类型"),
         choices=[(Role.REGISTRAR.value, Role.REGISTRAR.label), (Role.SCHOOL_LEADER.value, Role.SCHOOL_LEADER.label)],

@@ -53,9 +53,7 @@ class School(models.Model):
 
     code = models.CharField(_("学校标识码"), max_length=10, unique=True, validators=[school_code_validator])
     name = models.CharField(_("学校名称"), max_length=100)
-    district = models.ForeignKey(
-        Region, verbose_name=_("所属区县"), on_delete=models.PROTECT, related_name="schools"
-    )
+    district = models.ForeignKey(Region, verbose_name=_("所属区县"), on_delete=models.PROTECT, related_name="schools")
     ownership = models.CharField(_("办学性质"), max_length=16, choices=Ownership.choices)
     address = models.CharField(_("学校地址"), max_length=200, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=40, blank=True)

@@ -24,12 +24,13 @@ from xueji.orgs.models import (
 def regions_visible_to(user: User) -> QuerySet[Region]:
     if not user.is_authenticated or not user.is_active:
         return Region.objects.none()
-    if user.role == Role.CITY_ADMIN:
-        return Region.objects.filter(Q(pk=user.region_id) | Q(parent_id=user.region_id))
-    if user.role == Role.DISTRICT_REVIEWER:
-        return Region.objects.filter(pk=user.region_id)
+    region_id = user.region_id
+    if user.role == Role.CITY_ADMIN and region_id is not None:
+        return Region.objects.filter(Q(pk=region_id) | Q(parent_id=region_id))
+    if user.role == Role.DISTRICT_REVIEWER and region_id is not None:
+        return Region.objects.filter(pk=region_id)
     if user.role in (Role.SCHOOL_LEADER, Role.REGISTRAR) and user.school_id:
-        return Region.objects.filter(schools=user.school_id)
+        return Region.objects.filter(schools__pk=user.school_id)
     return Region.objects.none()
 
 
@@ -44,7 +45,7 @@ def schools_visible_to(user: User) -> QuerySet[School]:
         return School.objects.filter(district__parent_id=user.region_id)
     if user.role == Role.DISTRICT_REVIEWER:
         return School.objects.filter(district_id=user.region_id)
-    if user.role in (Role.SCHOOL_LEADER, Role.REGISTRAR):
+    if user.role in (Role.SCHOOL_LEADER, Role.REGISTRAR) and user.school_id is not None:
         return School.objects.filter(pk=user.school_id)
     return School.objects.none()
 
@@ -62,9 +63,7 @@ def grades_visible_to(user: User) -> QuerySet[Grade]:
 
 
 def classes_visible_to(user: User) -> QuerySet[SchoolClass]:
-    return SchoolClass.objects.filter(school__in=schools_visible_to(user)).select_related(
-        "grade", "offering__major"
-    )
+    return SchoolClass.objects.filter(school__in=schools_visible_to(user)).select_related("grade", "offering__major")
 
 
 def terms_visible_to(user: User) -> QuerySet[Term]:

@@ -48,9 +48,7 @@ def city_create(*, code: str) -> Region:
     area = current_area(code)
     if area is None or area.level == AreaCode.Level.COUNTY:
         raise ValidationError(_("%(code)s 不是有效的省级或地级行政区划代码") % {"code": code})
-    region, _created = Region.objects.get_or_create(
-        code=code, defaults={"name": area.name, "kind": Region.Kind.CITY}
-    )
+    region, _created = Region.objects.get_or_create(code=code, defaults={"name": area.name, "kind": Region.Kind.CITY})
     return region
 
 
@@ -128,7 +126,9 @@ def offering_usage(offering: MajorOffering) -> list[str]:
         if accessor and relation.one_to_many:
             count = getattr(offering, accessor).count()
             if count:
-                reasons.append(f"{count}条{relation.related_model._meta.verbose_name}")
+                model = relation.related_model
+                label = model._meta.verbose_name if not isinstance(model, str) else model
+                reasons.append(f"{count}条{label}")
     return reasons
 
 
@@ -141,31 +141,37 @@ def offering_remove(*, actor: User, offering: MajorOffering, request: HttpReques
                 _("专业“%(name)s”正在使用中（%(usage)s），不能删除")
                 % {"name": offering.major.name, "usage": "、".join(usage)}
             )
-        audit_record(actor=actor, action="major.remove", obj=offering, before={"major": offering.major.code},
-                     request=request)
+        audit_record(
+            actor=actor, action="major.remove", obj=offering, before={"major": offering.major.code}, request=request
+        )
         offering.delete()
 
 
-def direction_add(
-    *, actor: User, offering: MajorOffering, name: str, request: HttpRequest | None = None
-) -> Direction:
+def direction_add(*, actor: User, offering: MajorOffering, name: str, request: HttpRequest | None = None) -> Direction:
     name = " ".join(name.split())
     if not name:
         raise ValidationError({"name": _("请填写专业方向名称")})
     if offering.directions.filter(name=name).exists():
-        raise ValidationError({"name": _("专业“%(major)s”下已有方向“%(name)s”") % {"major": offering.major.name,
-                                                                                  "name": name}})
+        raise ValidationError(
+            {"name": _("专业“%(major)s”下已有方向“%(name)s”") % {"major": offering.major.name, "name": name}}
+        )
     with transaction.atomic():
         direction = Direction.objects.create(offering=offering, name=name)
-        audit_record(actor=actor, action="direction.add", obj=direction,
-                     after={"major": offering.major.code, "name": name}, request=request)
+        audit_record(
+            actor=actor,
+            action="direction.add",
+            obj=direction,
+            after={"major": offering.major.code, "name": name},
+            request=request,
+        )
     return direction
 
 
 def direction_remove(*, actor: User, direction: Direction, request: HttpRequest | None = None) -> None:
     with transaction.atomic():
-        audit_record(actor=actor, action="direction.remove", obj=direction, before={"name": direction.name},
-                     request=request)
+        audit_record(
+            actor=actor, action="direction.remove", obj=direction, before={"name": direction.name}, request=request
+        )
         direction.delete()
 
 
@@ -206,16 +212,20 @@ def class_save(
     if not is_new:
         duplicate = duplicate.exclude(pk=school_class.pk)
     if duplicate.exists():
-        raise ValidationError({"name": _("%(grade)s已有班级“%(name)s”") % {"grade": school_class.grade,
-                                                                        "name": school_class.name}})
+        raise ValidationError(
+            {"name": _("%(grade)s已有班级“%(name)s”") % {"grade": school_class.grade, "name": school_class.name}}
+        )
     with transaction.atomic():
         school_class.save()
         audit_record(
             actor=actor,
             action="class.create" if is_new else "class.update",
             obj=school_class,
-            after={"grade": school_class.grade.year, "major": school_class.offering.major.code,
-                   **_snapshot(school_class, CLASS_FIELDS)},
+            after={
+                "grade": school_class.grade.year,
+                "major": school_class.offering.major.code,
+                **_snapshot(school_class, CLASS_FIELDS),
+            },
             request=request,
         )
     return school_class
@@ -223,8 +233,13 @@ def class_save(
 
 def class_remove(*, actor: User, school_class: SchoolClass, request: HttpRequest | None = None) -> None:
     with transaction.atomic():
-        audit_record(actor=actor, action="class.remove", obj=school_class,
-                     before=_snapshot(school_class, CLASS_FIELDS), request=request)
+        audit_record(
+            actor=actor,
+            action="class.remove",
+            obj=school_class,
+            before=_snapshot(school_class, CLASS_FIELDS),
+            request=request,
+        )
         school_class.delete()
 
 
@@ -241,8 +256,13 @@ def term_save(*, actor: User, term: Term, is_new: bool, request: HttpRequest | N
             # Only one current term per school (a partial unique index enforces it too).
             Term.objects.filter(school=term.school, is_current=True).exclude(pk=term.pk).update(is_current=False)
         term.save()
-        audit_record(actor=actor, action="term.create" if is_new else "term.update", obj=term,
-                     after={"term": str(term), "current": term.is_current}, request=request)
+        audit_record(
+            actor=actor,
+            action="term.create" if is_new else "term.update",
+            obj=term,
+            after={"term": str(term), "current": term.is_current},
+            request=request,
+        )
     return term
 
 
@@ -257,8 +277,12 @@ class IssuedAccount:
     password: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"username": self.username, "role_label": self.role_label,
-                "organisation": self.organisation, "password": self.password}
+        return {
+            "username": self.username,
+            "role_label": self.role_label,
+            "organisation": self.organisation,
+            "password": self.password,
+        }
 
 
 def _free_username(base: str) -> str:
@@ -270,8 +294,15 @@ def _free_username(base: str) -> str:
     return f"{base}-{n}"
 
 
-def _issue(*, actor: User, role: Role, username_base: str, region: Region | None = None,
-           school: School | None = None, request: HttpRequest | None) -> IssuedAccount:
+def _issue(
+    *,
+    actor: User,
+    role: Role,
+    username_base: str,
+    region: Region | None = None,
+    school: School | None = None,
+    request: HttpRequest | None,
+) -> IssuedAccount:
     password = password_generate()
     user = User(
         username=_free_username(username_base),
@@ -283,9 +314,14 @@ def _issue(*, actor: User, role: Role, username_base: str, region: Region | None
     )
     user.set_password(password)
     user.save()
-    audit_record(actor=actor, action="account.issue", obj=user,
-                 after={"username": user.username, "role": role.value}, request=request)
-    return IssuedAccount(user.username, role.label, user.organisation_name, password)
+    audit_record(
+        actor=actor,
+        action="account.issue",
+        obj=user,
+        after={"username": user.username, "role": role.value},
+        request=request,
+    )
+    return IssuedAccount(user.username, str(role.label), user.organisation_name, password)
 
 
 ACCOUNT_PREFIX = {Role.DISTRICT_REVIEWER: "qx", Role.SCHOOL_LEADER: "xl", Role.REGISTRAR: "xj"}
@@ -302,8 +338,15 @@ def accounts_issue_for_districts(
         for district in districts:
             if district.parent_id != actor.region_id:
                 raise ValidationError(_("%(name)s 不属于本市") % {"name": district.name})
-            issued.append(_issue(actor=actor, role=Role.DISTRICT_REVIEWER,
-                                 username_base=f"qx{district.code}", region=district, request=request))
+            issued.append(
+                _issue(
+                    actor=actor,
+                    role=Role.DISTRICT_REVIEWER,
+                    username_base=f"qx{district.code}",
+                    region=district,
+                    request=request,
+                )
+            )
     return issued
 
 
@@ -321,16 +364,29 @@ def accounts_issue_for_schools(
             if school.district_id != actor.region_id:
                 raise ValidationError(_("%(name)s 不属于本区县") % {"name": school.name})
             for role in roles:
-                issued.append(_issue(actor=actor, role=role, username_base=f"{ACCOUNT_PREFIX[role]}{school.code}",
-                                     school=school, request=request))
+                issued.append(
+                    _issue(
+                        actor=actor,
+                        role=role,
+                        username_base=f"{ACCOUNT_PREFIX[role]}{school.code}",
+                        school=school,
+                        request=request,
+                    )
+                )
     return issued
 
 
 def account_set_active(*, actor: User, account: User, active: bool, request: HttpRequest | None = None) -> None:
     with transaction.atomic():
         User.objects.filter(pk=account.pk).update(is_active=active)
-        audit_record(actor=actor, action="account.enable" if active else "account.disable", obj=account,
-                     before={"is_active": account.is_active}, after={"is_active": active}, request=request)
+        audit_record(
+            actor=actor,
+            action="account.enable" if active else "account.disable",
+            obj=account,
+            before={"is_active": account.is_active},
+            after={"is_active": active},
+            request=request,
+        )
     account.is_active = active
 
 
@@ -341,7 +397,7 @@ def account_reset_password(*, actor: User, account: User, request: HttpRequest |
         account.must_change_password = True
         account.save(update_fields=["password", "must_change_password"])
         audit_record(actor=actor, action="account.reset_password", obj=account, request=request)
-    return IssuedAccount(account.username, account.get_role_display(), account.organisation_name, password)
+    return IssuedAccount(account.username, str(account.get_role_display()), account.organisation_name, password)
 
 
 def account_password_changed(*, user: User, request: HttpRequest | None = None) -> None:

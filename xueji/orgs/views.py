@@ -12,8 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.forms import BaseForm, Form
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -44,6 +44,14 @@ from xueji.orgs.selectors import (
 from xueji.reference.selectors import districts_of
 
 View = Callable[..., HttpResponse]
+
+
+class AuthedRequest(HttpRequest):
+    """A request behind login_required: its user is a real account (typing aid for mypy)."""
+
+    user: User
+
+
 SCHOOL_ROLES = (Role.REGISTRAR, Role.SCHOOL_LEADER)
 ISSUED_SESSION_KEY = "issued_accounts"  # passwords not yet shown
 ISSUED_DOWNLOAD_KEY = "issued_accounts_sheet"  # shown once; kept only for the one sheet download
@@ -55,8 +63,8 @@ def roles_required(*roles: str) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.user.role not in roles:  # type: ignore[union-attr]
+        def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.user.role not in roles:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -65,7 +73,12 @@ def roles_required(*roles: str) -> Callable[[View], View]:
     return decorator
 
 
-def apply_errors(form: Form, error: ValidationError) -> None:
+def _posted(request: HttpRequest) -> QueryDict | None:
+    """The submitted data, or None for a GET (an empty POST must still be validated and refused)."""
+    return request.POST if request.method == "POST" else None
+
+
+def apply_errors(form: BaseForm, error: ValidationError) -> None:
     """Show a service's refusal next to the field it names, or at the top of the form."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
@@ -74,16 +87,16 @@ def apply_errors(form: Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def _own_school(request: HttpRequest) -> School:
-    return get_object_or_404(schools_visible_to(request.user))  # type: ignore[arg-type]
+def _own_school(request: AuthedRequest) -> School:
+    return get_object_or_404(schools_visible_to(request.user))
 
 
 def _can_edit_school_setup(user: User) -> bool:
     return user.role == Role.REGISTRAR
 
 
-def _require_registrar(request: HttpRequest) -> None:
-    if request.user.role != Role.REGISTRAR:  # type: ignore[union-attr]
+def _require_registrar(request: AuthedRequest) -> None:
+    if request.user.role != Role.REGISTRAR:
         raise PermissionDenied
 
 
@@ -91,21 +104,24 @@ def _require_registrar(request: HttpRequest) -> None:
 
 
 @roles_required(Role.CITY_ADMIN)
-def district_list(request: HttpRequest) -> HttpResponse:
-    city = request.user.region  # type: ignore[union-attr]
+def district_list(request: AuthedRequest) -> HttpResponse:
+    city = request.user.region
+    if city is None:
+        raise PermissionDenied
     added = set(Region.objects.filter(parent=city).values_list("code", flat=True))
     choices = [(a.code, f"{a.code} {a.name}") for a in districts_of(city.code) if a.code not in added]
-    form = DistrictAddForm(request.POST or None, choices=choices)
+    form = DistrictAddForm(_posted(request), choices=choices)
     if request.method == "POST" and form.is_valid():
         try:
-            region = services.district_add(actor=request.user, city=city, code=form.cleaned_data["code"],
-                                           request=request)
+            region = services.district_add(
+                actor=request.user, city=city, code=form.cleaned_data["code"], request=request
+            )
         except ValidationError as error:
             apply_errors(form, error)
         else:
             messages.success(request, f"已添加区县：{region.name}")
             return redirect("orgs:district_list")
-    districts = districts_visible_to(request.user).annotate(  # type: ignore[arg-type]
+    districts = districts_visible_to(request.user).annotate(
         school_count=Count("schools", distinct=True), account_count=Count("users", distinct=True)
     )
     return render(request, "orgs/district_list.html", {"districts": districts, "form": form, "city": city})
@@ -115,11 +131,13 @@ def district_list(request: HttpRequest) -> HttpResponse:
 
 
 @roles_required(Role.CITY_ADMIN, Role.DISTRICT_REVIEWER)
-def school_list(request: HttpRequest) -> HttpResponse:
+def school_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    filters = SchoolFilterForm(request.GET or None, districts=districts_visible_to(user))  # type: ignore[arg-type]
-    schools = schools_visible_to(user).select_related("district").annotate(  # type: ignore[arg-type]
-        offering_count=Count("offerings", distinct=True), account_count=Count("users", distinct=True)
+    filters = SchoolFilterForm(request.GET or None, districts=districts_visible_to(user))
+    schools = (
+        schools_visible_to(user)
+        .select_related("district")
+        .annotate(offering_count=Count("offerings", distinct=True), account_count=Count("users", distinct=True))
     )
     if filters.is_valid():
         if filters.cleaned_data["district"]:
@@ -127,19 +145,31 @@ def school_list(request: HttpRequest) -> HttpResponse:
         if q := filters.cleaned_data["q"].strip():
             schools = schools.filter(Q(name__contains=q) | Q(code__startswith=q))
     page = Paginator(schools.order_by("code"), 50).get_page(request.GET.get("page"))
-    return render(request, "orgs/school_list.html", {
-        "page": page, "filters": filters, "can_edit": user.role == Role.DISTRICT_REVIEWER,  # type: ignore[union-attr]
-    })
+    return render(
+        request,
+        "orgs/school_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "can_edit": user.role == Role.DISTRICT_REVIEWER,
+        },
+    )
 
 
 @roles_required(Role.DISTRICT_REVIEWER)
-def school_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    school = get_object_or_404(schools_visible_to(request.user), pk=pk) if pk else School()  # type: ignore[arg-type]
-    form = SchoolForm(request.POST or None, instance=school)
+def school_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    school = get_object_or_404(schools_visible_to(request.user), pk=pk) if pk else School()
+    form = SchoolForm(_posted(request), instance=school)
     if request.method == "POST" and form.is_valid():
         try:
-            services.school_save(actor=request.user, school=form.instance, district=request.user.region,  # type: ignore[arg-type, union-attr]
-                                 is_new=pk is None, request=request)
+            assert request.user.region is not None  # roles_required: a district reviewer has a region
+            services.school_save(
+                actor=request.user,
+                school=form.instance,
+                district=request.user.region,
+                is_new=pk is None,
+                request=request,
+            )
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -149,18 +179,23 @@ def school_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @roles_required(Role.CITY_ADMIN, Role.DISTRICT_REVIEWER, Role.REGISTRAR, Role.SCHOOL_LEADER)
-def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    school = get_object_or_404(schools_visible_to(request.user).select_related("district"), pk=pk)  # type: ignore[arg-type]
+def school_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    school = get_object_or_404(schools_visible_to(request.user).select_related("district"), pk=pk)
     offerings = school.offerings.select_related("major").prefetch_related("directions")
-    return render(request, "orgs/school_detail.html", {
-        "school": school, "offerings": offerings,
-        "classes": school.classes.select_related("grade", "offering__major"),
-        "can_edit": request.user.role == Role.DISTRICT_REVIEWER,  # type: ignore[union-attr]
-    })
+    return render(
+        request,
+        "orgs/school_detail.html",
+        {
+            "school": school,
+            "offerings": offerings,
+            "classes": school.classes.select_related("grade", "offering__major"),
+            "can_edit": request.user.role == Role.DISTRICT_REVIEWER,
+        },
+    )
 
 
 @roles_required(*SCHOOL_ROLES)
-def my_school(request: HttpRequest) -> HttpResponse:
+def my_school(request: AuthedRequest) -> HttpResponse:
     return school_detail(request, _own_school(request).pk)
 
 
@@ -168,35 +203,44 @@ def my_school(request: HttpRequest) -> HttpResponse:
 
 
 @roles_required(*SCHOOL_ROLES)
-def offering_list(request: HttpRequest) -> HttpResponse:
+def offering_list(request: AuthedRequest) -> HttpResponse:
     school = _own_school(request)
-    can_edit = _can_edit_school_setup(request.user)  # type: ignore[arg-type]
-    form = OfferingAddForm(request.POST or None, school=school)
+    can_edit = _can_edit_school_setup(request.user)
+    form = OfferingAddForm(_posted(request), school=school)
     if request.method == "POST":
         _require_registrar(request)
         if form.is_valid():
             try:
-                offering = services.offering_add(actor=request.user, school=school,  # type: ignore[arg-type]
-                                                 major=form.cleaned_data["major"], request=request)
+                offering = services.offering_add(
+                    actor=request.user,
+                    school=school,
+                    major=form.cleaned_data["major"],
+                    request=request,
+                )
             except ValidationError as error:
                 apply_errors(form, error)
             else:
                 messages.success(request, f"已开设专业：{offering.major.code} {offering.major.name}")
                 return redirect("orgs:offering_list")
-    offerings = offerings_visible_to(request.user).prefetch_related("directions").annotate(  # type: ignore[arg-type]
-        class_count=Count("classes")
+    offerings = offerings_visible_to(request.user).prefetch_related("directions").annotate(class_count=Count("classes"))
+    return render(
+        request,
+        "orgs/offering_list.html",
+        {
+            "offerings": offerings,
+            "form": form,
+            "direction_form": DirectionAddForm(),
+            "can_edit": can_edit,
+        },
     )
-    return render(request, "orgs/offering_list.html", {
-        "offerings": offerings, "form": form, "direction_form": DirectionAddForm(), "can_edit": can_edit,
-    })
 
 
 @require_POST
 @roles_required(Role.REGISTRAR)
-def offering_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    offering = get_object_or_404(offerings_visible_to(request.user), pk=pk)  # type: ignore[arg-type]
+def offering_remove(request: AuthedRequest, pk: int) -> HttpResponse:
+    offering = get_object_or_404(offerings_visible_to(request.user), pk=pk)
     try:
-        services.offering_remove(actor=request.user, offering=offering, request=request)  # type: ignore[arg-type]
+        services.offering_remove(actor=request.user, offering=offering, request=request)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -206,13 +250,17 @@ def offering_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @roles_required(Role.REGISTRAR)
-def direction_add(request: HttpRequest, pk: int) -> HttpResponse:
-    offering = get_object_or_404(offerings_visible_to(request.user), pk=pk)  # type: ignore[arg-type]
+def direction_add(request: AuthedRequest, pk: int) -> HttpResponse:
+    offering = get_object_or_404(offerings_visible_to(request.user), pk=pk)
     form = DirectionAddForm(request.POST)
     if form.is_valid():
         try:
-            services.direction_add(actor=request.user, offering=offering, name=form.cleaned_data["name"],  # type: ignore[arg-type]
-                                   request=request)
+            services.direction_add(
+                actor=request.user,
+                offering=offering,
+                name=form.cleaned_data["name"],
+                request=request,
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -224,9 +272,9 @@ def direction_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @roles_required(Role.REGISTRAR)
-def direction_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    direction = get_object_or_404(directions_visible_to(request.user), pk=pk)  # type: ignore[arg-type]
-    services.direction_remove(actor=request.user, direction=direction, request=request)  # type: ignore[arg-type]
+def direction_remove(request: AuthedRequest, pk: int) -> HttpResponse:
+    direction = get_object_or_404(directions_visible_to(request.user), pk=pk)
+    services.direction_remove(actor=request.user, direction=direction, request=request)
     messages.success(request, f"已删除专业方向：{direction.name}")
     return redirect("orgs:offering_list")
 
@@ -235,32 +283,42 @@ def direction_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles_required(*SCHOOL_ROLES)
-def grade_list(request: HttpRequest) -> HttpResponse:
+def grade_list(request: AuthedRequest) -> HttpResponse:
     school = _own_school(request)
-    form = GradeAddForm(request.POST or None)
+    form = GradeAddForm(_posted(request))
     if request.method == "POST":
         _require_registrar(request)
         if form.is_valid():
             try:
-                grade = services.grade_add(actor=request.user, school=school, year=form.cleaned_data["year"],  # type: ignore[arg-type]
-                                           request=request)
+                grade = services.grade_add(
+                    actor=request.user,
+                    school=school,
+                    year=form.cleaned_data["year"],
+                    request=request,
+                )
             except ValidationError as error:
                 apply_errors(form, error)
             else:
                 messages.success(request, f"已添加年级：{grade}")
                 return redirect("orgs:grade_list")
-    grades = grades_visible_to(request.user).annotate(class_count=Count("classes"))  # type: ignore[arg-type]
-    return render(request, "orgs/grade_list.html", {
-        "grades": grades, "form": form, "can_edit": _can_edit_school_setup(request.user),  # type: ignore[arg-type]
-    })
+    grades = grades_visible_to(request.user).annotate(class_count=Count("classes"))
+    return render(
+        request,
+        "orgs/grade_list.html",
+        {
+            "grades": grades,
+            "form": form,
+            "can_edit": _can_edit_school_setup(request.user),
+        },
+    )
 
 
 @require_POST
 @roles_required(Role.REGISTRAR)
-def grade_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    grade = get_object_or_404(grades_visible_to(request.user), pk=pk)  # type: ignore[arg-type]
+def grade_remove(request: AuthedRequest, pk: int) -> HttpResponse:
+    grade = get_object_or_404(grades_visible_to(request.user), pk=pk)
     try:
-        services.grade_remove(actor=request.user, grade=grade, request=request)  # type: ignore[arg-type]
+        services.grade_remove(actor=request.user, grade=grade, request=request)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -269,26 +327,36 @@ def grade_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles_required(*SCHOOL_ROLES)
-def class_list(request: HttpRequest) -> HttpResponse:
-    classes = classes_visible_to(request.user)  # type: ignore[arg-type]
+def class_list(request: AuthedRequest) -> HttpResponse:
+    classes = classes_visible_to(request.user)
     grade = request.GET.get("grade", "")
     if grade.isdigit():
         classes = classes.filter(grade__year=int(grade))
-    return render(request, "orgs/class_list.html", {
-        "classes": classes, "grades": grades_visible_to(request.user), "grade": grade,  # type: ignore[arg-type]
-        "can_edit": _can_edit_school_setup(request.user),  # type: ignore[arg-type]
-    })
+    return render(
+        request,
+        "orgs/class_list.html",
+        {
+            "classes": classes,
+            "grades": grades_visible_to(request.user),
+            "grade": grade,
+            "can_edit": _can_edit_school_setup(request.user),
+        },
+    )
 
 
 @roles_required(Role.REGISTRAR)
-def class_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def class_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     school = _own_school(request)
-    instance = get_object_or_404(classes_visible_to(request.user), pk=pk) if pk else SchoolClass(school=school)  # type: ignore[arg-type]
-    form = SchoolClassForm(request.POST or None, instance=instance, school=school)
+    instance = get_object_or_404(classes_visible_to(request.user), pk=pk) if pk else SchoolClass(school=school)
+    form = SchoolClassForm(_posted(request), instance=instance, school=school)
     if request.method == "POST" and form.is_valid():
         try:
-            services.class_save(actor=request.user, school_class=form.instance, is_new=pk is None,  # type: ignore[arg-type]
-                                request=request)
+            services.class_save(
+                actor=request.user,
+                school_class=form.instance,
+                is_new=pk is None,
+                request=request,
+            )
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -299,29 +367,33 @@ def class_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @require_POST
 @roles_required(Role.REGISTRAR)
-def class_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    school_class = get_object_or_404(classes_visible_to(request.user), pk=pk)  # type: ignore[arg-type]
-    services.class_remove(actor=request.user, school_class=school_class, request=request)  # type: ignore[arg-type]
+def class_remove(request: AuthedRequest, pk: int) -> HttpResponse:
+    school_class = get_object_or_404(classes_visible_to(request.user), pk=pk)
+    services.class_remove(actor=request.user, school_class=school_class, request=request)
     messages.success(request, f"已删除班级：{school_class.name}")
     return redirect("orgs:class_list")
 
 
 @roles_required(*SCHOOL_ROLES)
-def term_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "orgs/term_list.html", {
-        "terms": terms_visible_to(request.user),  # type: ignore[arg-type]
-        "can_edit": _can_edit_school_setup(request.user),  # type: ignore[arg-type]
-    })
+def term_list(request: AuthedRequest) -> HttpResponse:
+    return render(
+        request,
+        "orgs/term_list.html",
+        {
+            "terms": terms_visible_to(request.user),
+            "can_edit": _can_edit_school_setup(request.user),
+        },
+    )
 
 
 @roles_required(Role.REGISTRAR)
-def term_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def term_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     school = _own_school(request)
-    instance = get_object_or_404(terms_visible_to(request.user), pk=pk) if pk else Term(school=school)  # type: ignore[arg-type]
-    form = TermForm(request.POST or None, instance=instance)
+    instance = get_object_or_404(terms_visible_to(request.user), pk=pk) if pk else Term(school=school)
+    form = TermForm(_posted(request), instance=instance)
     if request.method == "POST" and form.is_valid():
         try:
-            services.term_save(actor=request.user, term=form.instance, is_new=pk is None, request=request)  # type: ignore[arg-type]
+            services.term_save(actor=request.user, term=form.instance, is_new=pk is None, request=request)
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -334,38 +406,40 @@ def term_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @roles_required(Role.CITY_ADMIN, Role.DISTRICT_REVIEWER)
-def account_list(request: HttpRequest) -> HttpResponse:
-    accounts = accounts_visible_to(request.user)  # type: ignore[arg-type]
+def account_list(request: AuthedRequest) -> HttpResponse:
+    accounts = accounts_visible_to(request.user)
     active = request.GET.get("active", "")
     if active in ("0", "1"):
         accounts = accounts.filter(is_active=active == "1")
     if q := request.GET.get("q", "").strip():
-        accounts = accounts.filter(
-            Q(username__icontains=q) | Q(school__name__contains=q) | Q(region__name__contains=q)
-        )
+        accounts = accounts.filter(Q(username__icontains=q) | Q(school__name__contains=q) | Q(region__name__contains=q))
     page = Paginator(accounts.order_by("username"), 50).get_page(request.GET.get("page"))
     return render(request, "orgs/account_list.html", {"page": page, "active": active, "q": q})
 
 
 @roles_required(Role.CITY_ADMIN, Role.DISTRICT_REVIEWER)
-def account_issue(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def account_issue(request: AuthedRequest) -> HttpResponse:
+    user: User = request.user
     form: Form
     if user.role == Role.CITY_ADMIN:
-        targets = districts_visible_to(user).annotate(account_count=Count("users"))
-        form = DistrictAccountIssueForm(request.POST or None, districts=targets)
+        districts = districts_visible_to(user).annotate(account_count=Count("users"))
+        form = DistrictAccountIssueForm(_posted(request), districts=districts)
     else:
-        targets = schools_visible_to(user).annotate(account_count=Count("users"))  # type: ignore[assignment]
-        form = SchoolAccountIssueForm(request.POST or None, schools=targets)  # type: ignore[arg-type]
+        schools = schools_visible_to(user).annotate(account_count=Count("users"))
+        form = SchoolAccountIssueForm(_posted(request), schools=schools)
     if request.method == "POST" and form.is_valid():
         try:
             if user.role == Role.CITY_ADMIN:
                 issued = services.accounts_issue_for_districts(
-                    actor=user, districts=list(form.cleaned_data["districts"]), request=request)
+                    actor=user, districts=list(form.cleaned_data["districts"]), request=request
+                )
             else:
                 issued = services.accounts_issue_for_schools(
-                    actor=user, schools=list(form.cleaned_data["schools"]),
-                    roles=[Role(r) for r in form.cleaned_data["roles"]], request=request)
+                    actor=user,
+                    schools=list(form.cleaned_data["schools"]),
+                    roles=[Role(r) for r in form.cleaned_data["roles"]],
+                    request=request,
+                )
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -373,11 +447,11 @@ def account_issue(request: HttpRequest) -> HttpResponse:
             # user leaves the result page; they are never stored anywhere else.
             request.session[ISSUED_SESSION_KEY] = [account.as_dict() for account in issued]
             return redirect("orgs:account_issued")
-    return render(request, "orgs/account_issue.html", {"form": form, "targets": targets})
+    return render(request, "orgs/account_issue.html", {"form": form})
 
 
 @roles_required(Role.CITY_ADMIN, Role.DISTRICT_REVIEWER)
-def account_issued(request: HttpRequest) -> HttpResponse:
+def account_issued(request: AuthedRequest) -> HttpResponse:
     issued = request.session.pop(ISSUED_SESSION_KEY, None)
     if not issued:
         messages.info(request, "一次性密码只显示一次，已不再显示。如需要，请为账号重置密码。")
@@ -387,7 +461,7 @@ def account_issued(request: HttpRequest) -> HttpResponse:
 
 
 @roles_required(Role.CITY_ADMIN, Role.DISTRICT_REVIEWER)
-def account_sheet(request: HttpRequest) -> HttpResponse:
+def account_sheet(request: AuthedRequest) -> HttpResponse:
     from xueji.orgs.account_sheet import account_sheet_xlsx
 
     issued = request.session.pop(ISSUED_DOWNLOAD_KEY, None)
@@ -405,18 +479,22 @@ def account_sheet(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @roles_required(Role.CITY_ADMIN, Role.DISTRICT_REVIEWER)
-def account_toggle(request: HttpRequest, pk: int) -> HttpResponse:
-    account = get_object_or_404(accounts_visible_to(request.user), pk=pk)  # type: ignore[arg-type]
-    services.account_set_active(actor=request.user, account=account, active=not account.is_active,  # type: ignore[arg-type]
-                                request=request)
+def account_toggle(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(accounts_visible_to(request.user), pk=pk)
+    services.account_set_active(
+        actor=request.user,
+        account=account,
+        active=not account.is_active,
+        request=request,
+    )
     messages.success(request, f"账号 {account.username} 已{'启用' if account.is_active else '停用'}")
     return redirect("orgs:account_list")
 
 
 @require_POST
 @roles_required(Role.CITY_ADMIN, Role.DISTRICT_REVIEWER)
-def account_reset(request: HttpRequest, pk: int) -> HttpResponse:
-    account = get_object_or_404(accounts_visible_to(request.user), pk=pk)  # type: ignore[arg-type]
-    issued = services.account_reset_password(actor=request.user, account=account, request=request)  # type: ignore[arg-type]
+def account_reset(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(accounts_visible_to(request.user), pk=pk)
+    issued = services.account_reset_password(actor=request.user, account=account, request=request)
     request.session[ISSUED_SESSION_KEY] = [issued.as_dict()]
     return redirect("orgs:account_issued")

@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 
 
 def _page(request: HttpRequest, status: int, title: str, text: str) -> HttpResponse:
+    body: str
     try:
         body = render_to_string("web/error.html", {"status": status, "title": title, "text": text}, request)
     except Exception:  # the error page must render even when templates or the database are the problem

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
 
 from xueji.orgs.models import Role, User
@@ -35,18 +35,31 @@ def home_cards(user: User) -> list[Card]:
         return [
             Card("区县", districts.count(), reverse("orgs:district_list")),
             Card("学校", schools_visible_to(user).count(), reverse("orgs:school_list")),
-            Card("尚未开通账号的区县", without, reverse("orgs:account_issue"), "为区县开通审核人账号",
-                 attention=without > 0),
-            Card("已停用账号", accounts_visible_to(user).filter(is_active=False).count(),
-                 reverse("orgs:account_list") + "?active=0"),
+            Card(
+                "尚未开通账号的区县",
+                without,
+                reverse("orgs:account_issue"),
+                "为区县开通审核人账号",
+                attention=without > 0,
+            ),
+            Card(
+                "已停用账号",
+                accounts_visible_to(user).filter(is_active=False).count(),
+                reverse("orgs:account_list") + "?active=0",
+            ),
         ]
     if user.role == Role.DISTRICT_REVIEWER:
         schools = schools_visible_to(user).annotate(accounts=Count("users"))
         without = schools.filter(accounts=0).count()
         return [
             Card("本区县学校", schools.count(), reverse("orgs:school_list")),
-            Card("尚未开通账号的学校", without, reverse("orgs:account_issue"), "为学校开通学籍管理员和校领导账号",
-                 attention=without > 0),
+            Card(
+                "尚未开通账号的学校",
+                without,
+                reverse("orgs:account_issue"),
+                "为学校开通学籍管理员和校领导账号",
+                attention=without > 0,
+            ),
             Card("学校账号", accounts_visible_to(user).count(), reverse("orgs:account_list")),
         ]
     if user.role in (Role.REGISTRAR, Role.SCHOOL_LEADER):
@@ -64,5 +77,3 @@ def home_cards(user: User) -> list[Card]:
             cards.append(Card("当前学期未设置", None, reverse("orgs:term_list"), "请设置当前学年学期", attention=True))
         return cards
     return []
-
-

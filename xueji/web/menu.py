@@ -28,33 +28,43 @@ class MenuSection:
 
 
 MENU: tuple[MenuSection, ...] = (
-    MenuSection("基础信息", (
-        MenuItem("区县管理", "orgs:district_list", (CITY,)),
-        MenuItem("学校管理", "orgs:school_list", (CITY, DISTRICT)),
-        MenuItem("学校信息", "orgs:my_school", (LEADER, REGISTRAR)),
-        MenuItem("专业与方向", "orgs:offering_list", (REGISTRAR, LEADER)),
-        MenuItem("年级", "orgs:grade_list", (REGISTRAR, LEADER)),
-        MenuItem("班级", "orgs:class_list", (REGISTRAR, LEADER)),
-        MenuItem("学年学期", "orgs:term_list", (REGISTRAR, LEADER)),
-    )),
-    MenuSection("招生管理", (
-        MenuItem("招生信息管理", "web:pending", (REGISTRAR, DISTRICT, CITY), {"feature": "admissions"}),
-    )),
-    MenuSection("新生管理", (
-        MenuItem("新生报到", "web:pending", (REGISTRAR,), {"feature": "checkin"}),
-        MenuItem("学籍管理", "web:pending", (REGISTRAR, LEADER, DISTRICT, CITY), {"feature": "students"}),
-        MenuItem("学籍审核", "web:pending", (LEADER, DISTRICT, CITY), {"feature": "review"}),
-    )),
-    MenuSection("在校生管理", (
-        MenuItem("档案管理", "web:pending", (REGISTRAR, LEADER, DISTRICT, CITY), {"feature": "archive"}),
-    )),
-    MenuSection("统计查询", (
-        MenuItem("统计查询", "web:pending", (REGISTRAR, LEADER, DISTRICT, CITY), {"feature": "stats"}),
-    )),
-    MenuSection("系统管理", (
-        MenuItem("账号管理", "orgs:account_list", (CITY, DISTRICT)),
-        MenuItem("修改密码", "password_change", (CITY, DISTRICT, LEADER, REGISTRAR)),
-    )),
+    MenuSection(
+        "基础信息",
+        (
+            MenuItem("区县管理", "orgs:district_list", (CITY,)),
+            MenuItem("学校管理", "orgs:school_list", (CITY, DISTRICT)),
+            MenuItem("学校信息", "orgs:my_school", (LEADER, REGISTRAR)),
+            MenuItem("专业与方向", "orgs:offering_list", (REGISTRAR, LEADER)),
+            MenuItem("年级", "orgs:grade_list", (REGISTRAR, LEADER)),
+            MenuItem("班级", "orgs:class_list", (REGISTRAR, LEADER)),
+            MenuItem("学年学期", "orgs:term_list", (REGISTRAR, LEADER)),
+        ),
+    ),
+    MenuSection(
+        "招生管理", (MenuItem("招生信息管理", "web:pending", (REGISTRAR, DISTRICT, CITY), {"feature": "admissions"}),)
+    ),
+    MenuSection(
+        "新生管理",
+        (
+            MenuItem("新生报到", "web:pending", (REGISTRAR,), {"feature": "checkin"}),
+            MenuItem("学籍管理", "web:pending", (REGISTRAR, LEADER, DISTRICT, CITY), {"feature": "students"}),
+            MenuItem("学籍审核", "web:pending", (LEADER, DISTRICT, CITY), {"feature": "review"}),
+        ),
+    ),
+    MenuSection(
+        "在校生管理",
+        (MenuItem("档案管理", "web:pending", (REGISTRAR, LEADER, DISTRICT, CITY), {"feature": "archive"}),),
+    ),
+    MenuSection(
+        "统计查询", (MenuItem("统计查询", "web:pending", (REGISTRAR, LEADER, DISTRICT, CITY), {"feature": "stats"}),)
+    ),
+    MenuSection(
+        "系统管理",
+        (
+            MenuItem("账号管理", "orgs:account_list", (CITY, DISTRICT)),
+            MenuItem("修改密码", "password_change", (CITY, DISTRICT, LEADER, REGISTRAR)),
+        ),
+    ),
 )
 
 # Features listed in the menu but not built yet: the page says so plainly instead of a 404.
@@ -71,14 +81,17 @@ PENDING_FEATURES = {
 def menu_for(role: str, current_path: str) -> list[dict[str, Any]]:
     sections = []
     for section in MENU:
-        items = []
-        for item in section.items:
-            if role not in item.roles:
-                continue
-            url = reverse(item.url_name, kwargs=item.kwargs or None)
-            items.append({"label": item.label, "url": url, "active": current_path.startswith(url)})
+        items = [
+            {"label": item.label, "url": reverse(item.url_name, kwargs=item.kwargs or None)}
+            for item in section.items
+            if role in item.roles
+        ]
         if items:
             sections.append({"label": section.label, "items": items})
+    # Only the longest matching link is active: /org/school/ must not light up on /org/school/classes/.
+    matches = [item for s in sections for item in s["items"] if current_path.startswith(item["url"])]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     return sections
 
 

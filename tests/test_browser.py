@@ -1,0 +1,80 @@
+"""A registrar's first login in a real browser: Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PASSWORD, make_school, make_setup, make_user
+from xueji.orgs.models import Direction, Region, Role
+from xueji.reference.services import reference_load
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the test makes around it are
+# ordinary synchronous calls, which Django would otherwise refuse inside a running loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("XUEJI_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing: the test command must install Debian's chromium")
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+                  "--no-first-run", "--disable-component-update", "--disable-sync"],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_registrar_changes_first_login_password_and_reaches_basic_info(live_server, browser) -> None:  # type: ignore[no-untyped-def]
+    reference_load()  # a transactional test starts from empty tables
+    city = Region.objects.create(code="110000", name="北京市", kind=Region.Kind.CITY)
+    district = Region.objects.create(code="110101", name="东城区", kind=Region.Kind.DISTRICT, parent=city)
+    school = make_school("3111010001", "东城职业教育中心", district)
+    offering, *_ = make_setup(school, "710201")
+    Direction.objects.create(offering=offering, name="网络应用")
+    make_user("xj3111010001", Role.REGISTRAR, school=school, must_change_password=True)
+
+    page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page.goto(f"{live_server.url}/")
+    assert "用户登录" in page.content()
+    page.fill("#id_username", "xj3111010001")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+    # First login: the only thing it can do is set its own password.
+    page.wait_for_url("**/password/")
+    assert "首次登录" in page.content()
+    page.fill("#id_old_password", PASSWORD)
+    page.fill("#id_new_password1", "Spring-Harbor-2026")
+    page.fill("#id_new_password2", "Spring-Harbor-2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    assert "密码已修改" in page.content()
+
+    page.click("nav.sidebar >> text=专业与方向")
+    page.wait_for_url("**/school/majors/")
+    row = page.locator("table.grid tbody tr").first
+    assert "计算机应用" in row.inner_text() and "网络应用" in row.inner_text()
+
+    page.click("nav.sidebar >> text=班级")
+    page.wait_for_url("**/school/classes/")
+    assert "2026级1班" in page.locator("table.grid").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "registrar-classes.png"))
+    # The page fits a 1366-wide screen without horizontal scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    page.close()
