@@ -143,9 +143,12 @@ def test_lockout_after_repeated_failures_is_per_user_and_address(world: World) -
     assert locked.status_code == 429
     assert "暂时锁定" in locked.content.decode()
     # The same user from another address, and another user from the same address, are not locked.
-    assert Client(REMOTE_ADDR="10.1.1.1").post(
-        reverse("login"), {"username": "registrar_a", "password": PASSWORD}
-    ).status_code == 302
+    assert (
+        Client(REMOTE_ADDR="10.1.1.1")
+        .post(reverse("login"), {"username": "registrar_a", "password": PASSWORD})
+        .status_code
+        == 302
+    )
     assert attacker.post(reverse("login"), {"username": "leader_a", "password": PASSWORD}).status_code == 302
     assert AccessAttempt.objects.filter(username="registrar_a").exists()
 

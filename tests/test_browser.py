@@ -14,13 +14,12 @@ from xueji.reference.services import reference_load
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the test makes around it are
-# ordinary synchronous calls, which Django would otherwise refuse inside a running loop.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 @pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
+def browser(monkeypatch):  # type: ignore[no-untyped-def]
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes around it are
+    # ordinary synchronous calls, which Django would otherwise refuse inside a running loop.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not Path(CHROMIUM).exists():
         if os.environ.get("XUEJI_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is missing: the test command must install Debian's chromium")
@@ -30,8 +29,15 @@ def browser():  # type: ignore[no-untyped-def]
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-                  "--no-first-run", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield instance
         instance.close()

@@ -12,7 +12,7 @@ import pytest
 
 
 def _run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     environment.update({"XUEJI_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "xueji.settings", **env})
     return subprocess.run(
         [sys.executable, "-m", "xueji", *args], capture_output=True, text=True, env=environment, timeout=180
@@ -59,8 +59,12 @@ def test_secret_key_can_come_from_a_file(tmp_path: Path) -> None:
     key_file = tmp_path / "key"
     key_file.write_text("k" * 60 + "\n", encoding="utf-8")
     code = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
-    env = {**os.environ, "XUEJI_DATA_DIR": str(tmp_path), "XUEJI_SECRET_KEY_FILE": str(key_file),
-           "DJANGO_SETTINGS_MODULE": "xueji.settings"}
+    env = {
+        **os.environ,
+        "XUEJI_DATA_DIR": str(tmp_path),
+        "XUEJI_SECRET_KEY_FILE": str(key_file),
+        "DJANGO_SETTINGS_MODULE": "xueji.settings",
+    }
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "k" * 60
 

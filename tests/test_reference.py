@@ -21,7 +21,12 @@ def test_reloading_reference_data_changes_nothing() -> None:
 @pytest.mark.django_db
 def test_abolished_and_renamed_division_codes_keep_their_periods() -> None:
     chongwen = AreaCode.objects.get(code="110103")
-    assert (chongwen.name, chongwen.in_use, chongwen.valid_until, chongwen.new_codes) == ("崇文区", False, 2010, "110101")
+    assert (chongwen.name, chongwen.in_use, chongwen.valid_until, chongwen.new_codes) == (
+        "崇文区",
+        False,
+        2010,
+        "110101",
+    )
     # 120110 was 东郊区 until 1992 and is 东丽区 since: both periods are kept.
     assert list(AreaCode.objects.filter(code="120110").values_list("name", flat=True)) == ["东郊区", "东丽区"]
 
