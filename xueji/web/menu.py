@@ -79,9 +79,9 @@ PENDING_FEATURES = {
 
 
 def menu_for(role: str, current_path: str) -> list[dict[str, Any]]:
-    sections = []
+    sections: list[dict[str, Any]] = []
     for section in MENU:
-        items = [
+        items: list[dict[str, Any]] = [
             {"label": item.label, "url": reverse(item.url_name, kwargs=item.kwargs or None)}
             for item in section.items
             if role in item.roles
@@ -89,7 +89,7 @@ def menu_for(role: str, current_path: str) -> list[dict[str, Any]]:
         if items:
             sections.append({"label": section.label, "items": items})
     # Only the longest matching link is active: /org/school/ must not light up on /org/school/classes/.
-    matches = [item for s in sections for item in s["items"] if current_path.startswith(item["url"])]
+    matches = [item for section in sections for item in section["items"] if current_path.startswith(item["url"])]
     if matches:
         max(matches, key=lambda item: len(item["url"]))["active"] = True
     return sections
