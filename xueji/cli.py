@@ -118,6 +118,42 @@ def cmd_verify_audit(args: argparse.Namespace) -> int:
     return 1
 
 
+def _school_catalog_for(code: str | None):  # type: ignore[no-untyped-def]
+    """The school's catalog for template drop-downs and major/direction checks, or None without --school."""
+    if not code:
+        return None
+    _setup()
+    _migrate()
+    from django.core.exceptions import ValidationError
+
+    from xueji.orgs.models import School
+    from xueji.orgs.selectors import school_catalog
+
+    school = School.objects.filter(code=code.strip()).first()
+    if school is None:
+        raise ValidationError(f"学校标识码 {code} 不存在")
+    return school_catalog(school)
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from xueji.records.template import write_template
+
+    write_template(args.output, _school_catalog_for(args.school))
+    print(f"已生成导入模板：{args.output}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from xueji.records.check import run_check
+    from xueji.records.context import RowContext
+
+    if not os.path.isfile(args.file):
+        print(f"无法检查：找不到文件 {args.file}", file=sys.stderr)
+        return 2
+    ctx = RowContext(school=_school_catalog_for(args.school))
+    return run_check(args.file, ctx, json_output=args.json, annotated_out=args.output)
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -141,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         "worker": (cmd_worker, "运行后台任务进程（数据库队列）"),
         "load-reference": (cmd_load_reference, "载入行政区划、专业目录、字典和国家地区（可重复执行）"),
         "create-city": (cmd_create_city, "建立一个市及其市级管理员账号"),
+        "template": (cmd_template, "生成招生导入模板（xlsx）"),
+        "check": (cmd_check, "检查一个招生信息文件（不导入）；有错误时退出码为1，文件无法检查为2"),
         "verify-audit": (cmd_verify_audit, "校验审计日志哈希链"),
         "manage": (cmd_manage, "执行 Django 管理命令（migrate、createsuperuser 等）"),
     }
@@ -156,6 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["create-city"].add_argument("code", help="市的行政区划代码，如 110000")
     parsers["create-city"].add_argument("--username", default="city")
     parsers["manage"].add_argument("rest", nargs=argparse.REMAINDER)
+    parsers["template"].add_argument("--school", help="学校标识码：专业、方向、年级、班级做成下拉选项")
+    parsers["template"].add_argument("-o", "--output", required=True, help="输出文件，如 模板.xlsx")
+    parsers["check"].add_argument("file", help="xlsx、xls、ods 或 csv 文件")
+    parsers["check"].add_argument("--school", help="学校标识码：专业和方向按本校设置检查")
+    parsers["check"].add_argument("--json", action="store_true", help="以 JSON 输出检查结果")
+    parsers["check"].add_argument("-o", "--output", help="写出标注后的文件（xlsx），最后一列为失败原因")
     return parser
 
 

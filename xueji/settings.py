@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "xueji.reference",
     "xueji.orgs",
     "xueji.audit",
+    "xueji.admissions",
     "xueji.web",
 ]
 

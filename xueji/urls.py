@@ -12,6 +12,7 @@ urlpatterns = [
     path("password/", auth.PasswordChangeView.as_view(), name="password_change"),
     path("healthz", views.healthz, name="healthz"),
     path("org/", include("xueji.orgs.urls")),
+    path("admissions/", include("xueji.admissions.urls")),
     path("", include("xueji.web.urls")),
 ]
 

@@ -19,6 +19,7 @@ from xueji.orgs.models import (
     Term,
     User,
 )
+from xueji.records.context import ClassChoice, MajorChoice, SchoolCatalog
 
 
 def regions_visible_to(user: User) -> QuerySet[Region]:
@@ -84,3 +85,18 @@ def accounts_visible_to(user: User) -> QuerySet[User]:
     if user.role == Role.DISTRICT_REVIEWER:
         return User.objects.filter(school__district_id=user.region_id).select_related("school")
     return User.objects.none()
+
+
+def school_catalog(school: School) -> SchoolCatalog:
+    """The school's majors, directions, grades and classes as the plain data the validator and template use."""
+    offerings = MajorOffering.objects.filter(school=school).select_related("major").prefetch_related("directions")
+    return SchoolCatalog.build(
+        code=school.code,
+        name=school.name,
+        majors=[MajorChoice(o.major.code, o.major.name, tuple(d.name for d in o.directions.all())) for o in offerings],
+        grades=Grade.objects.filter(school=school).values_list("year", flat=True),
+        classes=[
+            ClassChoice(c.name, c.grade.year, c.offering.major.code)
+            for c in SchoolClass.objects.filter(school=school).select_related("grade", "offering__major")
+        ],
+    )

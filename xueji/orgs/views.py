@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.forms import BaseForm, Form
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -43,7 +44,8 @@ from xueji.orgs.selectors import (
 )
 from xueji.reference.selectors import districts_of
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
+V = TypeVar("V", bound=View)
 
 
 class AuthedRequest(HttpRequest):
@@ -57,18 +59,18 @@ ISSUED_SESSION_KEY = "issued_accounts"  # passwords not yet shown
 ISSUED_DOWNLOAD_KEY = "issued_accounts_sheet"  # shown once; kept only for the one sheet download
 
 
-def roles_required(*roles: str) -> Callable[[View], View]:
+def roles_required(*roles: str) -> Callable[[V], V]:
     """Log in first; then a role that does not use this screen gets 403."""
 
-    def decorator(view: View) -> View:
+    def decorator(view: V) -> V:
         @login_required
         @wraps(view)
-        def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> Any:
             if request.user.role not in roles:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        return wrapped
+        return cast(V, wrapped)
 
     return decorator
 

@@ -40,9 +40,7 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem("学年学期", "orgs:term_list", (REGISTRAR, LEADER)),
         ),
     ),
-    MenuSection(
-        "招生管理", (MenuItem("招生信息管理", "web:pending", (REGISTRAR, DISTRICT, CITY), {"feature": "admissions"}),)
-    ),
+    MenuSection("招生管理", (MenuItem("招生信息管理", "admissions:index", (REGISTRAR, DISTRICT, CITY)),)),
     MenuSection(
         "新生管理",
         (
@@ -69,7 +67,6 @@ MENU: tuple[MenuSection, ...] = (
 
 # Features listed in the menu but not built yet: the page says so plainly instead of a 404.
 PENDING_FEATURES = {
-    "admissions": "招生信息管理",
     "checkin": "新生报到",
     "students": "学籍管理",
     "review": "学籍审核",
