@@ -161,3 +161,9 @@ def test_new_foreign_permanent_residence_card_uses_the_resident_id_layout():
     assert result.birth_date == datetime.date(2008, 3, 1)
     bad = number[:-1] + ("0" if number[-1] != "0" else "1")
     assert any("校验位错误" in e for e in check_document("9", bad, today=TODAY).errors)
+
+
+def test_eighteen_digit_number_stored_as_an_excel_number_is_explained():
+    assert check_resident_id(1.10105200803011e17, today=TODAY).errors == [
+        "身份证件号被存成了数字，末几位已丢失：请把该列设为文本格式后重新输入"
+    ]

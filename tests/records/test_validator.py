@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 
 from tests.records.helpers import TODAY, make_ctx, resident_id, valid_row
+from xueji.records.checkers import parse_date
 from xueji.records.context import RowContext
-from xueji.records.validator import DuplicateIdTracker, has_errors, parse_date, validate_row
+from xueji.records.validator import DuplicateIdTracker, has_errors, validate_row
 
 
 def problems(row, ctx, severity="error"):
@@ -386,3 +387,10 @@ def test_duplicate_id_numbers_name_the_first_row():
     duplicate = tracker.check(7, "11010520080302001X")
     assert duplicate.message == "与第2行身份证件号重复"
     assert tracker.check(9, "11010520080302001X").message == "与第2行身份证件号重复"
+
+
+def test_a_mistyped_id_number_does_not_also_blame_gender_and_birth_date(ctx):
+    number = resident_id("11010520080302001")
+    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    found = problems(valid_row(id_number=wrong, gender="女", birth_date="2008-03-03"), ctx)
+    assert {key for key, _ in found} == {"id_number"}

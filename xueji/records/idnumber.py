@@ -121,6 +121,10 @@ def check_resident_id(value: object, *, today: datetime.date | None = None) -> I
     if not number:
         result.errors.append("身份证件号不能为空")
         return result
+    if isinstance(value, float) and value >= 1e16:
+        # Excel keeps 15 significant digits: an 18-digit number typed into a number cell has lost its end.
+        result.errors.append("身份证件号被存成了数字，末几位已丢失：请把该列设为文本格式后重新输入")
+        return result
     if len(number) == 15:
         if not number.isdigit():
             result.errors.append("15位身份证件号应全部为数字")

@@ -1,0 +1,272 @@
+"""The background import (导入名单): upload → job → batches → counts and a failure workbook.
+
+Rows are validated by the same code as the pre-check and written in batches, each batch in one
+transaction together with its failures and the job's counters. A worker that dies mid-job therefore
+leaves whole batches only; the job is claimed again (its heartbeat goes stale) and resumes after the last
+committed row, so the final counts are exact and nothing is written twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from xueji.admissions.models import AdmissionRecord, ImportFailure, ImportJob
+from xueji.admissions.services import (
+    SchoolChoices,
+    conflict_error,
+    existing_records,
+    person_conflict,
+    record_fields,
+)
+from xueji.audit.services import audit_record
+from xueji.orgs.models import School, User
+from xueji.orgs.selectors import school_catalog
+from xueji.records.check import CheckReport, RowReport, check_rows, write_annotated
+from xueji.records.context import RowContext
+from xueji.records.validator import ERROR, FieldError
+from xueji.records.workbook import WorkbookError, check_archive, check_size, open_table, save_upload, sniff_format
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+# A running job whose worker has not reported for this long is taken to be dead and may be claimed again.
+STALE_AFTER = timedelta(minutes=2)
+
+
+def imports_dir() -> Path:
+    folder = Path(settings.MEDIA_ROOT) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def import_job_create(*, actor: User, school: School, stream: BinaryIO, file_name: str) -> ImportJob:
+    """Store the upload and queue the job. Size and type are checked now, so a wrong file is refused at once
+    (``WorkbookError``) instead of failing later in the background."""
+    stored = f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()[:8]}"
+    path = imports_dir() / stored
+    try:
+        save_upload(stream, path)
+        check_size(path)
+        if sniff_format(path) in ("xlsx", "ods"):
+            check_archive(path)
+    except WorkbookError:
+        path.unlink(missing_ok=True)
+        raise
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            school=school,
+            uploaded_by=actor,
+            original_name=file_name[:255],
+            stored_name=stored,
+            size=path.stat().st_size,
+        )
+        audit_record(actor=actor, action="import.upload", obj=job, after={"file": job.original_name})
+        transaction.on_commit(lambda: enqueue_import(job.pk))
+    return job
+
+
+def enqueue_import(job_id: int) -> None:
+    from xueji.admissions.tasks import run_import
+
+    run_import.enqueue(job_id)
+
+
+def import_job_claim(job_id: int) -> bool:
+    """Take the job for this worker: a queued job, or a running one whose worker went silent. The
+    conditional update makes two workers racing for the same job agree on one winner."""
+    now = timezone.now()
+    claimable = Q(status=ImportJob.Status.QUEUED) | Q(
+        status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+    )
+    claimed = ImportJob.objects.filter(claimable, pk=job_id).update(
+        status=ImportJob.Status.RUNNING, heartbeat_at=now, started_at=now, attempts=F("attempts") + 1
+    )
+    return claimed == 1
+
+
+def _write_batch(job: ImportJob, school: School, choices: SchoolChoices, batch: list[tuple[int, dict, list]]) -> None:
+    """Save one batch (rows with their clean values and problems) with its failures and counters, atomically."""
+    failures: list[ImportFailure] = []
+    good = [(n, clean, errs) for n, clean, errs in batch if not any(e.severity == ERROR for e in errs)]
+    for number, _clean, errors in batch:
+        if any(e.severity == ERROR for e in errors):
+            failures.append(ImportFailure(job=job, row_number=number, reasons=[e.to_dict() for e in errors]))
+    created = updated = 0
+    now = timezone.now()
+    with transaction.atomic():
+        found = existing_records(school, [(c["id_type"], c["id_number"]) for _n, c, _e in good])
+        to_create: list[AdmissionRecord] = []
+        to_update: list[AdmissionRecord] = []
+        for number, clean, errors in good:
+            values = record_fields(clean, choices)
+            record = found.get((values["id_type"], values["id_number"]))
+            if record is not None:
+                conflict = person_conflict(record, school)
+                if conflict is not None:
+                    reasons = [*errors, conflict_error(conflict, values["id_number"])]
+                    failures.append(ImportFailure(job=job, row_number=number, reasons=[e.to_dict() for e in reasons]))
+                    continue
+                for field, value in values.items():
+                    setattr(record, field, value)
+                record.updated_at, record.import_job = now, job
+                to_update.append(record)
+            else:
+                to_create.append(
+                    AdmissionRecord(
+                        school=school,
+                        created_by=job.uploaded_by,
+                        import_job=job,
+                        created_at=now,
+                        updated_at=now,
+                        **values,
+                    )
+                )
+        AdmissionRecord.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+        if to_update:
+            # At most one batch (500 rows): small enough for bulk_update's CASE.
+            AdmissionRecord.objects.bulk_update(
+                to_update,
+                [
+                    "grade",
+                    "name",
+                    "gender",
+                    "birth_date",
+                    "admission_method",
+                    "offering",
+                    "direction",
+                    "data",
+                    "updated_at",
+                    "import_job",
+                ],
+            )
+        created, updated = len(to_create), len(to_update)
+        ImportFailure.objects.bulk_create(failures, ignore_conflicts=True)
+        ImportJob.objects.filter(pk=job.pk).update(
+            committed_rows=F("committed_rows") + len(batch),
+            processed_rows=F("committed_rows") + len(batch),
+            created_count=F("created_count") + created,
+            updated_count=F("updated_count") + updated,
+            failed_count=F("failed_count") + len(failures),
+            heartbeat_at=timezone.now(),
+        )
+
+
+def _failure_report(job: ImportJob) -> CheckReport:
+    report = CheckReport(file=job.original_name)
+    for failure in job.failures.order_by("row_number"):
+        errors = [
+            FieldError(r["field"], r["label"], r["value"] or "", r["message"], r.get("severity") or ERROR)
+            for r in failure.reasons
+        ]
+        report.rows.append(RowReport(failure.row_number, errors))
+    return report
+
+
+def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
+    """Run (or resume) a job to its end. Safe to call for a job another worker holds: it then does nothing."""
+    if not import_job_claim(job_id):
+        return ImportJob.objects.get(pk=job_id)
+    job = ImportJob.objects.select_related("school", "uploaded_by").get(pk=job_id)
+    source = imports_dir() / job.stored_name
+    try:
+        school = job.school
+        choices = SchoolChoices.load(school)
+        ctx = RowContext(school=school_catalog(school))
+        # First pass: count the rows, so the progress bar means something (calamine reads fast).
+        total = sum(1 for _ in open_table(source).rows())
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=total, processed_rows=job.committed_rows)
+        skip = job.committed_rows
+        batch: list[tuple[int, dict, list]] = []
+        # Every row is validated again on a resume (cheap), so that duplicates within the file are still
+        # recognised; only rows after the committed ones are written.
+        for index, (number, clean, errors) in enumerate(check_rows(open_table(source), ctx)):
+            if index < skip:
+                continue
+            batch.append((number, clean, errors))
+            if len(batch) >= BATCH_SIZE:
+                _write_batch(job, school, choices, batch)
+                batch = []
+                if progress:
+                    job.refresh_from_db()
+                    progress(job)
+        if batch:
+            _write_batch(job, school, choices, batch)
+        job.refresh_from_db()
+        failure_file = ""
+        if job.failed_count:
+            failure_file = f"{job.stored_name}-failures.xlsx"
+            write_annotated(source, _failure_report(job), imports_dir() / failure_file, only_failed=True)
+        with transaction.atomic():
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportJob.Status.DONE,
+                finished_at=timezone.now(),
+                failure_file=failure_file,
+                processed_rows=F("committed_rows"),
+            )
+            job.refresh_from_db()
+            audit_record(
+                actor=job.uploaded_by,
+                action="import.done",
+                obj=job,
+                after={"created": job.created_count, "updated": job.updated_count, "failed": job.failed_count},
+            )
+    except WorkbookError as error:
+        # The file itself cannot be read: nothing was written, and running it again cannot help.
+        _fail(job, error.message)
+        source.unlink(missing_ok=True)
+        return job
+    except Exception:
+        # Whole batches only were committed; the upload is kept so that 重新运行 resumes after them.
+        logger.exception("import job %s failed", job_id)
+        _fail(job, "导入过程中出现系统错误，已记录。已完成的批次已保存，可点“重新运行”从中断处继续，不会重复。")
+        raise
+    source.unlink(missing_ok=True)
+    return job
+
+
+def import_job_requeue(job_id: int) -> bool:
+    """重新运行 a job that failed on a system error (its upload is still there): it resumes, not restarts."""
+    job = ImportJob.objects.get(pk=job_id)
+    if not (imports_dir() / job.stored_name).exists():
+        return False
+    requeued = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.FAILED).update(
+        status=ImportJob.Status.QUEUED, error_message=""
+    )
+    if requeued:
+        transaction.on_commit(lambda: enqueue_import(job_id))
+    return requeued == 1
+
+
+def import_jobs_requeue_stale() -> int:
+    """Queue again every running job whose worker went silent (killed, host lost); the claim decides."""
+    stale = list(
+        ImportJob.objects.filter(
+            status=ImportJob.Status.RUNNING, heartbeat_at__lt=timezone.now() - STALE_AFTER
+        ).values_list("pk", flat=True)
+    )
+    for job_id in stale:
+        enqueue_import(job_id)
+    return len(stale)
+
+
+def _fail(job: ImportJob, message: str) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.FAILED, error_message=message, finished_at=timezone.now()
+    )
+
+
+def import_failure_path(job: ImportJob) -> Path | None:
+    if not job.failure_file:
+        return None
+    path = imports_dir() / job.failure_file
+    return path if path.exists() else None
