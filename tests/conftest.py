@@ -8,6 +8,8 @@ from datetime import date
 import pytest
 from django.test import Client
 
+from xueji.admissions.imports import imports_dir
+from xueji.admissions.models import AdmissionRecord, ImportJob
 from xueji.orgs.models import Direction, Grade, MajorOffering, Region, Role, School, SchoolClass, Term, User
 from xueji.reference.models import CatalogMajor
 from xueji.reference.services import reference_load
@@ -52,6 +54,8 @@ class World:
     reviewer_b: User
     city_admin: User
     other_city_admin: User
+    record_a: AdmissionRecord  # 待报到 at school A
+    job_a: ImportJob  # done at school A, with a failure workbook
 
     def client_for(self, user: User) -> Client:
         client = Client()
@@ -107,6 +111,32 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
     direction_a = Direction.objects.create(offering=offering_a, name="网络应用")
     make_setup(school_b, "730301")
     offering_c, grade_c, class_c, term_c = make_setup(school_c, "700206")
+    registrar_a = make_user("registrar_a", Role.REGISTRAR, school=school_a)
+    record_a = AdmissionRecord.objects.create(
+        school=school_a,
+        grade=2026,
+        name="王小明",
+        id_type="1",
+        id_number="110101201003070011",
+        gender="1",
+        birth_date=date(2010, 3, 7),
+        offering=offering_a,
+        direction=direction_a,
+        admission_method="1",
+        data={"name": "王小明", "id_type": "1", "id_number": "110101201003070011", "phone": "13800138000"},
+    )
+    job_a = ImportJob.objects.create(
+        school=school_a,
+        uploaded_by=registrar_a,
+        original_name="名单.xlsx",
+        stored_name="world-job-a.xlsx",
+        status=ImportJob.Status.DONE,
+        total_rows=3,
+        created_count=2,
+        failed_count=1,
+        failure_file="world-job-a-failures.xlsx",
+    )
+    (imports_dir() / job_a.failure_file).write_bytes(b"PK placeholder for the failures workbook")
     return World(
         city=city,
         other_city=other_city,
@@ -124,7 +154,7 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
         class_c=class_c,
         term_a=term_a,
         term_c=term_c,
-        registrar_a=make_user("registrar_a", Role.REGISTRAR, school=school_a),
+        registrar_a=registrar_a,
         leader_a=make_user("leader_a", Role.SCHOOL_LEADER, school=school_a),
         registrar_b=make_user("registrar_b", Role.REGISTRAR, school=school_b),
         registrar_c=make_user("registrar_c", Role.REGISTRAR, school=school_c),
@@ -132,6 +162,8 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
         reviewer_b=make_user("reviewer_b", Role.DISTRICT_REVIEWER, region=district_b),
         city_admin=make_user("city_admin", Role.CITY_ADMIN, region=city),
         other_city_admin=make_user("tianjin_admin", Role.CITY_ADMIN, region=other_city),
+        record_a=record_a,
+        job_a=job_a,
     )
 
 

@@ -84,8 +84,32 @@ CASES = [
         {"city_admin", "reviewer_a"},
         ok=302,
     ),
-    Case("admissions:index", allowed=REGISTRARS | REVIEWERS | CITY),
-    Case("admissions:template", allowed=REGISTRARS | REVIEWERS | CITY),
+    Case("admissions:index", allowed=ALL),
+    Case("admissions:template", allowed=ALL),
+    Case("admissions:add", allowed=REGISTRARS),
+    # An empty form: the registrar gets it back with the errors marked (200), nothing is saved.
+    Case("admissions:add", "post", allowed=REGISTRARS),
+    Case("admissions:form_refresh", "post", allowed=REGISTRARS, data={"id_number": "110101201003070011"}),
+    Case(
+        "admissions:detail",
+        kwargs=lambda w: {"pk": w.record_a.pk},
+        allowed=ALL,
+        in_scope={"registrar_a", "leader_a", "reviewer_a", "city_admin"},
+    ),
+    Case("admissions:edit", kwargs=lambda w: {"pk": w.record_a.pk}, allowed=REGISTRARS, in_scope={"registrar_a"}),
+    Case("admissions:delete", "post", lambda w: {"pk": w.record_a.pk}, REGISTRARS, {"registrar_a"}, ok=302),
+    Case("admissions:import", allowed=SCHOOL),
+    Case("admissions:import_jobs", allowed=SCHOOL),
+    # No file: the registrar is sent back to the import page with a message.
+    Case("admissions:import_upload", "post", allowed=REGISTRARS, ok=302),
+    Case(
+        "admissions:import_failures",
+        kwargs=lambda w: {"pk": w.job_a.pk},
+        allowed=REGISTRARS,
+        in_scope={"registrar_a"},
+    ),
+    # A finished job is not re-run: the registrar is told so on the import page.
+    Case("admissions:import_rerun", "post", lambda w: {"pk": w.job_a.pk}, REGISTRARS, {"registrar_a"}, ok=302),
     # No file: the registrar is sent back with a message; other roles never check files.
     Case("admissions:precheck", "post", allowed=REGISTRARS, ok=302),
     # A token that is not in this user's session is not found, whoever asks.

@@ -96,9 +96,12 @@ def test_major_already_offered_is_not_offered_again(world: World) -> None:
 def test_major_in_use_cannot_be_deleted(world: World) -> None:
     client = world.client_for(world.registrar_a)
     response = client.post(reverse("orgs:offering_remove", args=[world.offering_a.pk]), follow=True)
-    assert "正在使用中（1个班级）" in response.content.decode()
+    assert "正在使用中（1个班级、1条招生信息）" in response.content.decode()
     assert MajorOffering.objects.filter(pk=world.offering_a.pk).exists()
     world.class_a.delete()
+    response = client.post(reverse("orgs:offering_remove", args=[world.offering_a.pk]), follow=True)
+    assert "正在使用中（1条招生信息）" in response.content.decode()
+    world.record_a.delete()
     client.post(reverse("orgs:offering_remove", args=[world.offering_a.pk]))
     assert not MajorOffering.objects.filter(pk=world.offering_a.pk).exists()
     assert not Direction.objects.filter(pk=world.direction_a.pk).exists()
@@ -157,3 +160,10 @@ def test_school_leader_sees_basic_info_read_only(world: World) -> None:
     major = CatalogMajor.objects.get(code="710202")
     assert client.post(reverse("orgs:offering_list"), {"major": major.pk}).status_code == 403
     assert client.post(reverse("orgs:grade_list"), {"year": "2024"}).status_code == 403
+
+
+def test_direction_in_use_cannot_be_deleted(world: World) -> None:
+    client = world.client_for(world.registrar_a)
+    response = client.post(reverse("orgs:direction_remove", args=[world.direction_a.pk]), follow=True)
+    assert "专业方向“网络应用”正在使用中（1条招生信息），不能删除" in response.content.decode()
+    assert Direction.objects.filter(pk=world.direction_a.pk).exists()

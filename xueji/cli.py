@@ -36,11 +36,40 @@ def cmd_load_reference(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep_stale_imports(every: float) -> None:
+    """Runs beside the worker: an import whose worker died (killed, host lost) is queued again once its
+    heartbeat goes stale; the job's claim makes sure only one worker resumes it."""
+    import time
+
+    from django.db import close_old_connections
+
+    from xueji.admissions.imports import import_jobs_requeue_stale
+
+    while True:
+        try:
+            import_jobs_requeue_stale()
+        except Exception:  # a database hiccup must not stop the sweep; it is tried again next round
+            import logging
+
+            logging.getLogger(__name__).exception("stale import sweep failed")
+        finally:
+            close_old_connections()
+        time.sleep(every)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
+    import threading
+
     _setup()
+    from django.conf import settings
     from django.core.management import call_command
 
-    call_command("db_worker", interval=args.interval)
+    every = max(1.0, settings.XUEJI_IMPORT_STALE_SECONDS / 4)
+    threading.Thread(target=_sweep_stale_imports, args=(every,), daemon=True, name="stale-imports").start()
+    if settings.TASK_BACKEND == "rq":
+        call_command("rqworker", "default", job_class="django_tasks_rq.Job")
+    else:
+        call_command("db_worker", interval=args.interval)
     return 0
 
 
@@ -154,6 +183,67 @@ def cmd_check(args: argparse.Namespace) -> int:
     return run_check(args.file, ctx, json_output=args.json, annotated_out=args.output)
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """导入名单 from the command line: the same job, batches and failure workbook as the web, run here."""
+    if not os.path.isfile(args.file):
+        print(f"无法导入：找不到文件 {args.file}", file=sys.stderr)
+        return 2
+    _setup()
+    _migrate()
+    import shutil
+
+    from django.core.exceptions import ValidationError
+
+    from xueji.admissions.imports import import_failure_path, import_job_create, import_job_run
+    from xueji.admissions.models import ImportJob
+    from xueji.orgs.models import School, User
+    from xueji.records.workbook import WorkbookError
+
+    school = School.objects.filter(code=args.school.strip()).first()
+    if school is None:
+        raise ValidationError(f"学校标识码 {args.school} 不存在")
+    actor = None
+    if args.user:
+        actor = User.objects.filter(username=args.user, school=school).first()
+        if actor is None:
+            raise ValidationError(f"本校没有账号 {args.user}")
+    try:
+        with open(args.file, "rb") as stream:
+            job = import_job_create(
+                actor=actor, school=school, stream=stream, file_name=os.path.basename(args.file), enqueue=False
+            )
+    except WorkbookError as error:
+        print(f"无法导入：{error.message}", file=sys.stderr)
+        return 2
+    tty = sys.stderr.isatty()
+
+    def progress(job: ImportJob) -> None:
+        total = job.total_rows or 0
+        done = job.processed_rows
+        width = 30
+        filled = int(width * done / total) if total else 0
+        line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} 行"
+        print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    job = import_job_run(job.pk, progress=progress)
+    if tty:
+        print(file=sys.stderr)
+    if job.status == ImportJob.Status.FAILED:
+        print(f"导入失败：{job.error_message}", file=sys.stderr)
+        return 2
+    print(
+        f"导入完成：共 {job.total_rows} 行，新增 {job.created_count}，更新 {job.updated_count}，失败 {job.failed_count}"
+    )
+    if job.failed_count:
+        failures = import_failure_path(job)
+        target = args.failures or os.path.splitext(args.file)[0] + "-失败数据.xlsx"
+        if failures is not None:
+            shutil.copyfile(failures, target)
+            print(f"失败的行已写入 {target}（最后一列为失败原因），改正后可再次导入该文件", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -179,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
         "create-city": (cmd_create_city, "建立一个市及其市级管理员账号"),
         "template": (cmd_template, "生成招生导入模板（xlsx）"),
         "check": (cmd_check, "检查一个招生信息文件（不导入）；有错误时退出码为1，文件无法检查为2"),
+        "import": (cmd_import, "导入招生名单（与网页“导入名单”相同）；有失败行时退出码为1，文件无法导入为2"),
         "verify-audit": (cmd_verify_audit, "校验审计日志哈希链"),
         "manage": (cmd_manage, "执行 Django 管理命令（migrate、createsuperuser 等）"),
     }
@@ -200,6 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["check"].add_argument("--school", help="学校标识码：专业和方向按本校设置检查")
     parsers["check"].add_argument("--json", action="store_true", help="以 JSON 输出检查结果")
     parsers["check"].add_argument("-o", "--output", help="写出标注后的文件（xlsx），最后一列为失败原因")
+    parsers["import"].add_argument("file", help="xlsx、xls、ods 或 csv 文件")
+    parsers["import"].add_argument("--school", required=True, help="学校标识码")
+    parsers["import"].add_argument("--user", help="记为导入人的本校账号（默认记为“命令行”）")
+    parsers["import"].add_argument("--failures", help="失败数据文件的保存位置（默认：原文件名-失败数据.xlsx）")
     return parser
 
 

@@ -207,9 +207,11 @@ _task_backends = {
     "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
 }
 TASKS = {"default": _task_backends[TASK_BACKEND]}
+# A running import whose worker has not reported for this long is taken to be dead and is picked up again.
+XUEJI_IMPORT_STALE_SECONDS = env_int("XUEJI_IMPORT_STALE_SECONDS", 120)
 REDIS_URL = env_str("XUEJI_REDIS_URL", "redis://127.0.0.1:6379/0")
 if TASK_BACKEND == "rq":
-    INSTALLED_APPS.append("django_tasks_rq")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": REDIS_URL}}
 
 LOGGING = {

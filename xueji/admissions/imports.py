@@ -8,6 +8,7 @@ committed row, so the final counts are exact and nothing is written twice.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -39,8 +40,21 @@ from xueji.records.workbook import WorkbookError, check_archive, check_size, ope
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-# A running job whose worker has not reported for this long is taken to be dead and may be claimed again.
-STALE_AFTER = timedelta(minutes=2)
+BATCH_ATTEMPTS = 3  # a batch that loses a race with another import of the same person is read again
+
+
+def stale_after() -> timedelta:
+    """A running job whose worker has not reported for this long is taken to be dead and may be claimed
+    again. A batch takes well under a second, so the default of two minutes leaves a wide margin."""
+    return timedelta(seconds=getattr(settings, "XUEJI_IMPORT_STALE_SECONDS", 120))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def imports_dir() -> Path:
@@ -49,7 +63,9 @@ def imports_dir() -> Path:
     return folder
 
 
-def import_job_create(*, actor: User, school: School, stream: BinaryIO, file_name: str) -> ImportJob:
+def import_job_create(
+    *, actor: User | None, school: School, stream: BinaryIO, file_name: str, enqueue: bool = True
+) -> ImportJob:
     """Store the upload and queue the job. Size and type are checked now, so a wrong file is refused at once
     (``WorkbookError``) instead of failing later in the background."""
     stored = f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()[:8]}"
@@ -69,9 +85,11 @@ def import_job_create(*, actor: User, school: School, stream: BinaryIO, file_nam
             original_name=file_name[:255],
             stored_name=stored,
             size=path.stat().st_size,
+            sha256=file_sha256(path),
         )
         audit_record(actor=actor, action="import.upload", obj=job, after={"file": job.original_name})
-        transaction.on_commit(lambda: enqueue_import(job.pk))
+        if enqueue:
+            transaction.on_commit(lambda: enqueue_import(job.pk))
     return job
 
 
@@ -81,12 +99,18 @@ def enqueue_import(job_id: int) -> None:
     run_import.enqueue(job_id)
 
 
+UPDATED_COLUMNS = [
+    "grade", "name", "gender", "birth_date", "admission_method", "offering", "direction", "data",
+    "updated_at", "import_job", "import_row",
+]  # fmt: skip
+
+
 def import_job_claim(job_id: int) -> bool:
     """Take the job for this worker: a queued job, or a running one whose worker went silent. The
     conditional update makes two workers racing for the same job agree on one winner."""
     now = timezone.now()
     claimable = Q(status=ImportJob.Status.QUEUED) | Q(
-        status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+        status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - stale_after()
     )
     claimed = ImportJob.objects.filter(claimable, pk=job_id).update(
         status=ImportJob.Status.RUNNING, heartbeat_at=now, started_at=now, attempts=F("attempts") + 1
@@ -95,13 +119,28 @@ def import_job_claim(job_id: int) -> bool:
 
 
 def _write_batch(job: ImportJob, school: School, choices: SchoolChoices, batch: list[tuple[int, dict, list]]) -> None:
-    """Save one batch (rows with their clean values and problems) with its failures and counters, atomically."""
+    """Save one batch with its failures and counters, atomically. Another import (or a registrar at the form)
+    may create the same person between our read and our insert: the unique constraint then refuses the whole
+    batch, and it is simply read and decided again."""
+    for attempt in range(BATCH_ATTEMPTS):
+        try:
+            _write_batch_once(job, school, choices, batch)
+            return
+        except IntegrityError:
+            if attempt == BATCH_ATTEMPTS - 1:
+                raise
+
+
+def _write_batch_once(
+    job: ImportJob, school: School, choices: SchoolChoices, batch: list[tuple[int, dict, list]]
+) -> None:
     failures: list[ImportFailure] = []
-    good = [(n, clean, errs) for n, clean, errs in batch if not any(e.severity == ERROR for e in errs)]
-    for number, _clean, errors in batch:
-        if any(e.severity == ERROR for e in errors):
-            failures.append(ImportFailure(job=job, row_number=number, reasons=[e.to_dict() for e in errors]))
-    created = updated = 0
+    good: list[tuple[int, dict, list]] = []
+    for row in batch:
+        if any(e.severity == ERROR for e in row[2]):
+            failures.append(ImportFailure(job=job, row_number=row[0], reasons=[e.to_dict() for e in row[2]]))
+        else:
+            good.append(row)
     now = timezone.now()
     with transaction.atomic():
         found = existing_records(school, [(c["id_type"], c["id_number"]) for _n, c, _e in good])
@@ -110,45 +149,32 @@ def _write_batch(job: ImportJob, school: School, choices: SchoolChoices, batch: 
         for number, clean, errors in good:
             values = record_fields(clean, choices)
             record = found.get((values["id_type"], values["id_number"]))
-            if record is not None:
-                conflict = person_conflict(record, school)
-                if conflict is not None:
-                    reasons = [*errors, conflict_error(conflict, values["id_number"])]
-                    failures.append(ImportFailure(job=job, row_number=number, reasons=[e.to_dict() for e in reasons]))
-                    continue
-                for field, value in values.items():
-                    setattr(record, field, value)
-                record.updated_at, record.import_job = now, job
-                to_update.append(record)
-            else:
+            if record is None:
                 to_create.append(
                     AdmissionRecord(
                         school=school,
                         created_by=job.uploaded_by,
                         import_job=job,
+                        import_row=number,
                         created_at=now,
                         updated_at=now,
                         **values,
                     )
                 )
+                continue
+            conflict = person_conflict(record, school)
+            if conflict is not None:
+                reasons = [*errors, conflict_error(conflict, values["id_number"])]
+                failures.append(ImportFailure(job=job, row_number=number, reasons=[e.to_dict() for e in reasons]))
+                continue
+            for field, value in values.items():
+                setattr(record, field, value)
+            record.updated_at, record.import_job, record.import_row = now, job, number
+            to_update.append(record)
         AdmissionRecord.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
         if to_update:
             # At most one batch (500 rows): small enough for bulk_update's CASE.
-            AdmissionRecord.objects.bulk_update(
-                to_update,
-                [
-                    "grade",
-                    "name",
-                    "gender",
-                    "birth_date",
-                    "admission_method",
-                    "offering",
-                    "direction",
-                    "data",
-                    "updated_at",
-                    "import_job",
-                ],
-            )
+            AdmissionRecord.objects.bulk_update(to_update, UPDATED_COLUMNS)
         created, updated = len(to_create), len(to_update)
         ImportFailure.objects.bulk_create(failures, ignore_conflicts=True)
         ImportJob.objects.filter(pk=job.pk).update(
@@ -185,6 +211,9 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
         # First pass: count the rows, so the progress bar means something (calamine reads fast).
         total = sum(1 for _ in open_table(source).rows())
         ImportJob.objects.filter(pk=job.pk).update(total_rows=total, processed_rows=job.committed_rows)
+        if progress:
+            job.refresh_from_db()
+            progress(job)
         skip = job.committed_rows
         batch: list[tuple[int, dict, list]] = []
         # Every row is validated again on a resume (cheap), so that duplicates within the file are still
@@ -234,6 +263,10 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
     return job
 
 
+def import_job_can_rerun(job: ImportJob) -> bool:
+    return job.status == ImportJob.Status.FAILED and (imports_dir() / job.stored_name).exists()
+
+
 def import_job_requeue(job_id: int) -> bool:
     """重新运行 a job that failed on a system error (its upload is still there): it resumes, not restarts."""
     job = ImportJob.objects.get(pk=job_id)
@@ -251,7 +284,7 @@ def import_jobs_requeue_stale() -> int:
     """Queue again every running job whose worker went silent (killed, host lost); the claim decides."""
     stale = list(
         ImportJob.objects.filter(
-            status=ImportJob.Status.RUNNING, heartbeat_at__lt=timezone.now() - STALE_AFTER
+            status=ImportJob.Status.RUNNING, heartbeat_at__lt=timezone.now() - stale_after()
         ).values_list("pk", flat=True)
     )
     for job_id in stale:

@@ -24,6 +24,9 @@ class ImportJob(models.Model):
     original_name = models.CharField(_("文件名"), max_length=255)
     stored_name = models.CharField(max_length=255)  # under MEDIA_ROOT/imports/, kept until the job ends
     size = models.PositiveBigIntegerField(default=0)
+    # The upload's SHA-256: with a row number it names a row for good (AdmissionRecord.import_row), so a
+    # resumed job, or the same file imported again, is recognised.
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     total_rows = models.PositiveIntegerField(_("总数"), null=True, blank=True)
     processed_rows = models.PositiveIntegerField(default=0)
@@ -107,6 +110,7 @@ class AdmissionRecord(models.Model):
     # ones queried, sorted and joined on.
     data = models.JSONField(default=dict)
     import_job = models.ForeignKey(ImportJob, null=True, blank=True, on_delete=models.SET_NULL)
+    import_row = models.PositiveIntegerField(null=True, blank=True)  # its row in import_job's file
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

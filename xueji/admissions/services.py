@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -87,14 +86,17 @@ def person_conflict(record: AdmissionRecord, school: School) -> str | None:
 
 def existing_records(school: School, people: Iterable[tuple[str, str]]) -> dict[tuple[str, str], AdmissionRecord]:
     """Existing records of these people anywhere, locked until the caller's transaction ends (so two imports
-    of the same person cannot both decide to create)."""
-    condition = Q()
-    for id_type, id_number in people:
-        condition |= Q(id_type=id_type, id_number=id_number)
-    if not condition:
+    of the same person cannot both decide to create; on SQLite the write lock does the same)."""
+    wanted = set(people)
+    if not wanted:
         return {}
-    rows = AdmissionRecord.objects.select_for_update().filter(condition).select_related("school__district")
-    return {(r.id_type, r.id_number): r for r in rows}
+    numbers = sorted({number for _type, number in wanted})
+    rows = (
+        AdmissionRecord.objects.select_for_update(of=("self",))
+        .filter(id_number__in=numbers)
+        .select_related("school__district")
+    )
+    return {(r.id_type, r.id_number): r for r in rows if (r.id_type, r.id_number) in wanted}
 
 
 def conflict_error(message: str, id_number: str) -> FieldError:

@@ -169,6 +169,18 @@ def direction_add(*, actor: User, offering: MajorOffering, name: str, request: H
 
 def direction_remove(*, actor: User, direction: Direction, request: HttpRequest | None = None) -> None:
     with transaction.atomic():
+        used = [
+            f"{getattr(direction, rel.get_accessor_name() or '').count()}条{rel.related_model._meta.verbose_name}"
+            for rel in direction._meta.related_objects
+            if rel.one_to_many
+            and not isinstance(rel.related_model, str)
+            and getattr(direction, rel.get_accessor_name() or "").exists()
+        ]
+        if used:
+            raise ValidationError(
+                _("专业方向“%(name)s”正在使用中（%(usage)s），不能删除")
+                % {"name": direction.name, "usage": "、".join(used)}
+            )
         audit_record(
             actor=actor, action="direction.remove", obj=direction, before={"name": direction.name}, request=request
         )

@@ -276,8 +276,12 @@ def direction_add(request: AuthedRequest, pk: int) -> HttpResponse:
 @roles_required(Role.REGISTRAR)
 def direction_remove(request: AuthedRequest, pk: int) -> HttpResponse:
     direction = get_object_or_404(directions_visible_to(request.user), pk=pk)
-    services.direction_remove(actor=request.user, direction=direction, request=request)
-    messages.success(request, f"已删除专业方向：{direction.name}")
+    try:
+        services.direction_remove(actor=request.user, direction=direction, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"已删除专业方向：{direction.name}")
     return redirect("orgs:offering_list")
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from xueji.records import idnumber
-from xueji.records.catalog import FIELDS, FIELDS_BY_KEY, Kind, Required
+from xueji.records.catalog import FIELDS, FIELDS_BY_KEY, Kind, Required, RowRule
 from xueji.records.checkers import (
     ALL_SPACES,
     ERROR,
@@ -75,9 +75,10 @@ _DEFERRED = frozenset({"id_number", "direction", "class_name"})
 _SUGGESTED_FROM_ID = ("household_region", "origin_region")
 
 
-# Fields whose values repeat down a file (codes, places, dates, majors, short texts): the answer for a value
-# seen before is one dict lookup. Only clean answers are remembered, so every bad cell is reported. Checkers
-# of these kinds depend on nothing but the value and the context the validator was built for.
+# Fields whose values repeat down a file (codes, places, dates, majors, short texts, names): the answer for a
+# value seen before is one dict lookup. Only clean answers are remembered, so every bad cell is reported.
+# Checkers depend on nothing but the value and the context the validator was built for (see checkers.py).
+# Phones, e-mail addresses and exam numbers are nearly unique per student: remembering them only costs memory.
 _MEMO_KINDS = frozenset(
     {
         Kind.CODE,
@@ -91,9 +92,25 @@ _MEMO_KINDS = frozenset(
         Kind.POSTCODE,
         Kind.SCHOOL_CODE,
         Kind.TEXT,
+        Kind.NAME,
+        Kind.PINYIN,
     }
 )
 _MEMO_LIMIT = 20_000  # per field: bounded memory on a file of unique addresses
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_MISS = _Marker("MISS")  # not seen before: run the checker
+_BLANK = _Marker("BLANK")  # an empty cell (None, "", spaces)
 
 
 class RowValidator:
@@ -101,15 +118,16 @@ class RowValidator:
 
     def __init__(self, ctx: RowContext):
         self.ctx = ctx
-        # (key, label, checker, always required and not derivable, memo) for the per-field pass.
-        self._plan: list[tuple[str, str, Checker, bool, dict[object, object] | None]] = []
+        # (key, label, checker, always required and not derivable, memo, remember clean answers) for the
+        # per-field pass. Every memo knows the blank cells, so a blank optional cell is one lookup too.
+        self._plan: list[tuple[str, str, Checker, bool, dict[object, object], bool]] = []
         for f in FIELDS:
             if f.key in _DEFERRED:
                 continue
             must = f.required is Required.ALWAYS and not f.derivable and f.key not in _SUGGESTED_FROM_ID
-            memo: dict[object, object] | None = {} if f.kind in _MEMO_KINDS else None
-            self._plan.append((f.key, f.label, checker_for(f, ctx), must, memo))
-        self._rules = [(f.key, f.label, f.rule, f.required_when) for f in FIELDS if f.required_when]
+            memo: dict[object, object] = {None: _BLANK, "": _BLANK}
+            self._plan.append((f.key, f.label, checker_for(f, ctx), must, memo, f.kind in _MEMO_KINDS))
+        self._rule_groups = _rule_groups()
         school = ctx.school
         self._directions = {m.code: m.directions for m in school.majors} if school else {}
         self._classes: dict[tuple[int, str], str] = {}
@@ -118,44 +136,47 @@ class RowValidator:
             for c in school.classes:
                 self._classes[(c.grade, c.name)] = c.major_code
                 self._class_names.add(c.name)
+        # (major code, direction as typed) → (clean direction or None, error message or None)
+        self._direction_memo: dict[tuple[object, str], tuple[str | None, str | None]] = {}
 
     def validate(self, raw: Mapping[str, object]) -> tuple[dict[str, object], list[FieldError]]:
         clean: dict[str, object] = {}
         errors: list[FieldError] = []
         failed: set[str] = set()
         get = raw.get
-        for key, label, check, must, memo in self._plan:
-            original = value = get(key)
-            if value is None:
+        for key, label, check, must, memo, remember in self._plan:
+            value = get(key)
+            try:
+                hit = memo.get(value, _MISS)
+            except TypeError:  # unhashable: never from a workbook; a form passing a list gets its text checked
+                value = str(value)
+                hit = memo.get(value, _MISS)
+            if hit is _MISS:
+                text = value.strip() if value.__class__ is str else value  # type: ignore[union-attr]
+                if text == "":
+                    hit = _BLANK
+                    if len(memo) < _MEMO_LIMIT:
+                        memo[value] = _BLANK
+                else:
+                    try:
+                        hit = check(text)
+                    except Problem as problem:
+                        errors.append(FieldError(key, label, cell_text(text), problem.message, problem.severity))
+                        if problem.severity == ERROR:
+                            failed.add(key)
+                        else:
+                            clean[key] = problem.clean
+                        continue
+                    # True == 1 == 1.0 in a dict: a boolean cell must not pick up the answer for the number 1,
+                    # so numbers equal to 0 or 1 are never remembered.
+                    if remember and len(memo) < _MEMO_LIMIT and (value.__class__ is str or value not in (0, 1)):
+                        memo[value] = hit
+            if hit is _BLANK:
                 if must:
                     errors.append(FieldError(key, label, "", f"{label}不能为空"))
                     failed.add(key)
-                continue
-            if memo is not None:
-                # True == 1 in a dict: a boolean cell must not pick up the answer for the number 1.
-                hit = memo.get(value)
-                if hit is not None and value is not True and value is not False:
-                    clean[key] = hit
-                    continue
-            if value.__class__ is str:
-                value = value.strip()  # type: ignore[union-attr]
-                if not value:
-                    if must:
-                        errors.append(FieldError(key, label, "", f"{label}不能为空"))
-                        failed.add(key)
-                    continue
-            try:
-                result = check(value)
-            except Problem as problem:
-                errors.append(FieldError(key, label, cell_text(value), problem.message, problem.severity))
-                if problem.severity == ERROR:
-                    failed.add(key)
-                else:
-                    clean[key] = problem.clean
-                continue
-            clean[key] = result
-            if memo is not None and len(memo) < _MEMO_LIMIT:
-                memo[original] = result
+            else:
+                clean[key] = hit
         self._check_identity(raw, clean, errors, failed)
         self._check_school_choices(raw, clean, errors, failed)
         self._check_rules(clean, errors, failed)
@@ -323,11 +344,15 @@ class RowValidator:
     # -- required-by-rule fields and cross-field plausibility
 
     def _check_rules(self, clean: dict[str, object], errors: list[FieldError], failed: set[str]) -> None:
-        for key, label, rule, required_when in self._rules:
-            if key not in clean and key not in failed and required_when(clean, self.ctx):
-                errors.append(FieldError(key, label, "", f"{label}不能为空：{rule}"))
-                failed.add(key)
+        for required_when, rule, fields in self._rule_groups:
+            missing = [(key, label) for key, label in fields if key not in clean and key not in failed]
+            if missing and required_when(clean, self.ctx):
+                for key, label in missing:
+                    errors.append(FieldError(key, label, "", f"{label}不能为空：{rule}"))
+                    failed.add(key)
         month = clean.get("enrolment_month")
+        if month is None:
+            return
         grade = clean.get("grade")
         if isinstance(month, datetime.date) and isinstance(grade, int) and abs(month.year - grade) > 1:
             errors.append(
@@ -348,6 +373,16 @@ class RowValidator:
                         "birth_date", "出生日期", f"{birth:%Y-%m-%d}", f"入学时未满12周岁（{age}岁），请核对", WARNING
                     )
                 )
+
+
+def _rule_groups() -> list[tuple[RowRule, str, tuple[tuple[str, str], ...]]]:
+    """The Required.RULE fields grouped by their rule, in catalog order: each rule is asked once per row, and
+    only when one of its fields is missing."""
+    groups: dict[RowRule, tuple[str, list[tuple[str, str]]]] = {}
+    for f in FIELDS:
+        if f.required_when:
+            groups.setdefault(f.required_when, (f.rule, []))[1].append((f.key, f.label))
+    return [(rule_function, text, tuple(fields)) for rule_function, (text, fields) in groups.items()]
 
 
 def _shown(key: str, code: object) -> str:
