@@ -231,6 +231,8 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
         if batch:
             _write_batch(job, school, choices, batch)
         job.refresh_from_db()
+        if progress:
+            progress(job)
         failure_file = ""
         if job.failed_count:
             failure_file = f"{job.stored_name}-failures.xlsx"

@@ -1,0 +1,241 @@
+"""导入名单 end to end with the task backend run synchronously: upload, counts, updates, failures and their
+workbook, resuming after a dead worker, the claim, and the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from python_calamine import CalamineWorkbook
+
+from tests.admissions.helpers import person_id, school_a_row, workbook
+from tests.conftest import World
+from xueji.admissions import imports
+from xueji.admissions.models import AdmissionRecord, ImportFailure, ImportJob
+from xueji.audit.models import AuditEvent
+from xueji.cli import main as cli_main
+
+
+def _reset_task_backends() -> None:
+    from asgiref.local import Local
+    from django_tasks import task_backends
+
+    task_backends.__dict__.pop("settings", None)
+    task_backends._connections = Local(task_backends.thread_critical)
+
+
+@pytest.fixture
+def immediate_tasks(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Tasks run inline at enqueue (the embedded worker's job, done synchronously)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    _reset_task_backends()
+    yield
+    settings.TASKS = settings.TASKS  # restored by the settings fixture after this
+    _reset_task_backends()
+
+
+def upload(client, path: Path, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    with path.open("rb") as stream, django_capture_on_commit_callbacks(execute=True):
+        return client.post(reverse("admissions:import_upload"), {"file": stream}, follow=True)
+
+
+def sheet_rows(content: bytes, tmp_path: Path) -> list[list[object]]:
+    path = tmp_path / "downloaded.xlsx"
+    path.write_bytes(content)
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+
+
+@pytest.mark.usefixtures("immediate_tasks")
+def test_upload_imports_in_the_background_and_reports_counts(
+    world: World, tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    rows = [school_a_row(n) for n in range(1, 9)]
+    rows[2]["ethnicity"] = "火星族"
+    rows[5]["major"] = "航天工程"
+    client = world.client_for(world.registrar_a)
+    response = upload(client, workbook(tmp_path / "新生名单.xlsx", rows), django_capture_on_commit_callbacks)
+    assert "已收到“新生名单.xlsx”，正在后台导入" in response.content.decode()
+    job = ImportJob.objects.get(original_name="新生名单.xlsx")
+    assert (job.status, job.total_rows, job.created_count, job.updated_count, job.failed_count) == (
+        ImportJob.Status.DONE, 8, 6, 0, 2,
+    )  # fmt: skip
+    assert AdmissionRecord.objects.filter(import_job=job).count() == 6
+    assert len(job.sha256) == 64
+    page = client.get(reverse("admissions:import_jobs")).content.decode()
+    assert "新生名单.xlsx" in page and "已完成" in page and 'value="100"' in page
+    assert "hx-trigger" not in page  # nothing running: the table stops polling
+    failures = ImportFailure.objects.filter(job=job).order_by("row_number")
+    assert [f.row_number for f in failures] == [4, 7]
+    assert AuditEvent.objects.filter(action="import.done", object_id=str(job.pk)).exists()
+
+
+@pytest.mark.usefixtures("immediate_tasks")
+def test_failure_workbook_round_trip(world: World, tmp_path: Path, django_capture_on_commit_callbacks) -> None:
+    rows = [school_a_row(n) for n in range(1, 6)]
+    rows[1]["direction"] = "云计算"
+    rows[3]["phone"] = "12345"
+    client = world.client_for(world.registrar_a)
+    upload(client, workbook(tmp_path / "名单.xlsx", rows), django_capture_on_commit_callbacks)
+    job = ImportJob.objects.latest("pk")
+    response = client.get(reverse("admissions:import_failures", args=[job.pk]))
+    assert response.status_code == 200
+    assert "%E5%A4%B1%E8%B4%A5%E6%95%B0%E6%8D%AE" in response["Content-Disposition"]  # …-失败数据.xlsx
+    failed = sheet_rows(b"".join(response.streaming_content), tmp_path)
+    header = failed[0]
+    assert header[-1] == "失败原因"
+    data = [r for r in failed[1:] if any(c not in ("", None) for c in r)]
+    assert len(data) == 2  # only the failed rows, as submitted
+    reasons = [str(r[-1]) for r in data]
+    assert "不是本校该专业的专业方向" in reasons[0] and "联系电话" in reasons[1]
+    # The registrar fixes the two rows in the downloaded workbook and imports it again.
+    direction_col = header.index("专业方向")
+    phone_col = header.index("★联系电话")
+    fixed = []
+    for row in data:
+        values = dict(zip(header[:-1], row[:-1], strict=True))
+        values[header[direction_col]] = "网络应用"
+        values[header[phone_col]] = "13812345678"
+        fixed.append(values)
+    again = tmp_path / "名单-改正.xlsx"
+    from tests.records.helpers import write_xlsx
+
+    write_xlsx(again, header[:-1], [[v.get(h, "") for h in header[:-1]] for v in fixed])
+    upload(client, again, django_capture_on_commit_callbacks)
+    second = ImportJob.objects.latest("pk")
+    assert (second.created_count, second.failed_count) == (2, 0)
+    assert AdmissionRecord.objects.filter(school=world.school_a, grade=2026).count() == 5 + 1  # + record_a
+
+
+@pytest.mark.usefixtures("immediate_tasks")
+def test_importing_the_same_file_twice_updates_and_creates_nothing_twice(
+    world: World, tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    path = workbook(tmp_path / "名单.xlsx", [school_a_row(n) for n in range(1, 5)])
+    client = world.client_for(world.registrar_a)
+    upload(client, path, django_capture_on_commit_callbacks)
+    upload(client, path, django_capture_on_commit_callbacks)
+    first, second = ImportJob.objects.order_by("pk")[1:3]  # [0] is the world's job
+    assert (first.created_count, first.updated_count) == (4, 0)
+    assert (second.created_count, second.updated_count, second.failed_count) == (0, 4, 0)
+    assert first.sha256 == second.sha256
+    assert AdmissionRecord.objects.filter(id_number__in=[person_id(n) for n in range(1, 5)]).count() == 4
+    assert "新增 0 / 更新 4" in client.get(reverse("admissions:import_jobs")).content.decode()
+
+
+@pytest.mark.usefixtures("immediate_tasks")
+def test_person_at_another_school_or_already_enrolled_fails_with_a_reason(
+    world: World, tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    enrolled = school_a_row(40)
+    other = school_a_row(41)
+    client_a = world.client_for(world.registrar_a)
+    upload(client_a, workbook(tmp_path / "a.xlsx", [enrolled]), django_capture_on_commit_callbacks)
+    AdmissionRecord.objects.filter(id_number=enrolled["id_number"]).update(state=AdmissionRecord.State.CHECKED_IN)
+    upload(client_a, workbook(tmp_path / "b.xlsx", [enrolled, other]), django_capture_on_commit_callbacks)
+    job = ImportJob.objects.latest("pk")
+    assert (job.created_count, job.failed_count) == (1, 1)
+    assert "已报到注册、已有学籍" in job.failures.get().reasons[-1]["message"]
+    client_b = world.client_for(world.registrar_b)
+    row_b = school_a_row(41, major="会计事务", direction="", class_name="")
+    upload(client_b, workbook(tmp_path / "c.xlsx", [row_b]), django_capture_on_commit_callbacks)
+    job_b = ImportJob.objects.latest("pk")
+    assert job_b.failed_count == 1
+    message = job_b.failures.get().reasons[-1]["message"]
+    assert "已在“东城职业教育中心”（东城区，学校标识码3111010001）登记了招生信息" in message
+
+
+@pytest.mark.usefixtures("immediate_tasks")
+def test_wrong_files_are_refused_at_upload_or_fail_with_the_reason(
+    world: World, tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    client = world.client_for(world.registrar_a)
+    text = tmp_path / "说明.docx"
+    text.write_bytes(b"PK\x03\x04 not really a document")
+    page = upload(client, text, django_capture_on_commit_callbacks).content.decode()
+    assert "无法导入“说明.docx”" in page
+    no_columns = tmp_path / "缺列.xlsx"
+    from tests.records.helpers import write_xlsx
+
+    write_xlsx(no_columns, ["姓名", "身份证件号", "性别"], [["张三", person_id(1), "男"]])
+    upload(client, no_columns, django_capture_on_commit_callbacks)
+    job = ImportJob.objects.latest("pk")
+    assert job.status == ImportJob.Status.FAILED
+    assert "缺少必填列" in job.error_message
+    assert "缺少必填列" in client.get(reverse("admissions:import_jobs")).content.decode()
+    assert not AdmissionRecord.objects.filter(id_number=person_id(1)).exists()
+
+
+def _queued_job(world: World, path: Path) -> ImportJob:
+    with path.open("rb") as stream:
+        return imports.import_job_create(
+            actor=world.registrar_a, school=world.school_a, stream=stream, file_name=path.name, enqueue=False
+        )
+
+
+def test_a_resumed_job_finishes_with_exact_counts_and_writes_no_row_twice(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "BATCH_SIZE", 10)
+    rows = [school_a_row(n) for n in range(1, 36)]
+    for n in (3, 17, 33):
+        rows[n - 1]["health_status"] = "很差"
+    job = _queued_job(world, workbook(tmp_path / "名单.xlsx", rows))
+    calls = {"n": 0}
+    real = imports._write_batch_once
+
+    def dies_on_third_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise SystemExit("worker killed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_write_batch_once", dies_on_third_batch)
+    with pytest.raises(SystemExit):
+        imports.import_job_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.committed_rows, job.created_count, job.failed_count) == ("running", 20, 18, 2)
+    assert not imports.import_job_claim(job.pk)  # its heartbeat is fresh: nobody else may take it yet
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - imports.stale_after() * 2)
+    assert imports.import_jobs_requeue_stale() == 1  # the task queue gets a new task for it
+    monkeypatch.setattr(imports, "_write_batch_once", real)
+    imports.import_job_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.total_rows, job.created_count, job.updated_count, job.failed_count) == (
+        "done", 35, 32, 0, 3,
+    )  # fmt: skip
+    assert job.attempts == 2
+    assert AdmissionRecord.objects.filter(import_job=job).count() == 32
+    assert sorted(job.failures.values_list("row_number", flat=True)) == [4, 18, 34]
+
+
+def test_two_workers_never_run_the_same_job(world: World, tmp_path: Path) -> None:
+    job = _queued_job(world, workbook(tmp_path / "名单.xlsx", [school_a_row(1)]))
+    assert imports.import_job_claim(job.pk) is True
+    assert imports.import_job_claim(job.pk) is False
+    # The loser of the race returns without touching the job.
+    assert imports.import_job_run(job.pk).status == ImportJob.Status.RUNNING
+    assert not AdmissionRecord.objects.filter(import_job=job).exists()
+
+
+def test_command_line_import_prints_progress_and_exits_non_zero_on_failed_rows(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [school_a_row(n) for n in range(1, 4)]
+    rows[1]["grade"] = "1999"
+    path = workbook(tmp_path / "名单.xlsx", rows)
+    code = cli_main(["import", str(path), "--school", "3111010001"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "导入完成：共 3 行，新增 2，更新 0，失败 1" in out
+    assert "3/3 行" in err
+    failures = tmp_path / "名单-失败数据.xlsx"
+    assert failures.exists() and f"失败的行已写入 {failures}" in err
+    assert cli_main(["import", str(path), "--school", "3111010001"]) == 1
+    assert "新增 0，更新 2，失败 1" in capsys.readouterr().out
+    ok = workbook(tmp_path / "好.xlsx", [school_a_row(9)])
+    assert cli_main(["import", str(ok), "--school", "3111010001"]) == 0
+    assert cli_main(["import", str(ok), "--school", "9999999999"]) == 1
+    assert "学校标识码 9999999999 不存在" in capsys.readouterr().err
