@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -117,18 +117,27 @@ class CheckReport:
 def check_rows(table: Table, ctx: RowContext) -> Iterator[tuple[int, dict[str, object], list[FieldError]]]:
     """(row number, clean values, problems) for every non-blank row, duplicates in the file included.
 
-    The import runs this too and saves the rows without errors; a duplicate ID is an error on every row
-    after the first, naming the first."""
-    validator = RowValidator(ctx)
-    validate = validator.validate
+    A duplicate ID is an error on every row after the first, naming the first."""
+    for number, clean, errors, _cells in check_rows_with_cells(table, ctx):
+        yield number, clean, errors
+
+
+def check_rows_with_cells(
+    table: Table, ctx: RowContext
+) -> Iterator[tuple[int, dict[str, object], list[FieldError], list[object]]]:
+    """``check_rows`` plus each row's cells as read: the import keeps the failed ones for its failure
+    workbook instead of reading the file a second time."""
+    validate = RowValidator(ctx).validate
     duplicates = DuplicateIdTracker()
-    for number, raw in table.records():
-        clean, errors = validate(raw)
+    pairs = [(c.index, c.field.key) for c in table.columns if c.field]
+    for number, cells in table.rows():
+        width = len(cells)
+        clean, errors = validate({key: cells[index] for index, key in pairs if index < width})
         duplicate = duplicates.check(number, clean.get("id_number"))
         if duplicate is not None:
             errors.append(duplicate)
             del clean["id_number"]
-        yield number, clean, errors
+        yield number, clean, errors, cells
 
 
 def check_file(
@@ -183,15 +192,20 @@ def write_annotated(
     *,
     only_failed: bool = False,
     limits: Limits = DEFAULT_LIMITS,
+    table: Table | None = None,
+    rows: Iterable[tuple[int, list[object]]] | None = None,
 ) -> int:
     """Write the checked file back as xlsx: bad cells red, cells with warnings yellow, a last column 失败原因.
 
     ``only_failed`` writes just the header and the rows with errors (the import's failure workbook), with
     their original row numbers in a column 原行号; otherwise every row stays at its original row number, so
-    that "第N行" in the report is row N in the file. Returns the number of data rows written."""
+    that "第N行" in the report is row N in the file. ``table`` and ``rows`` give the file as already read (the
+    import passes the failed rows it kept), so that it is not read again. Returns the number of data rows
+    written."""
     import xlsxwriter
 
-    table = open_table(source, limits)
+    if table is None:
+        table = open_table(source, limits)
     by_row = report.errors_by_row()
     column_of = {c.field.key: c.index for c in table.columns if c.field}
     width = max((c.index for c in table.columns), default=0) + 1
@@ -248,7 +262,7 @@ def write_annotated(
     sheet.set_column(reason_col, reason_col, 60)
 
     out_row = header_index
-    for number, cells in table.rows():
+    for number, cells in rows if rows is not None else table.rows():
         row_report = by_row.get(number)
         if only_failed and (row_report is None or not row_report.has_errors):
             continue

@@ -158,6 +158,9 @@ class Table:
     unknown_headers: list[str] = field(default_factory=list)
     preamble: list[list[object]] = field(default_factory=list)  # rows above the header (titles, notes)
     _rows: Iterator[tuple[int, list[object]]] | None = None
+    # Rows below the header as the sheet's dimensions give them (blank rows included; None for CSV): lets
+    # the import show progress without reading the file twice.
+    estimated_rows: int | None = None
 
     @property
     def keys(self) -> list[str | None]:
@@ -281,6 +284,7 @@ def _open_calamine(path: str | Path, fmt: Format, limits: Limits) -> Table:
             unknown_headers=unknown,
             preamble=preamble,
             _rows=_numbered(rows, index + 2, limits),
+            estimated_rows=max(0, sheet.height - index - 1),
         )
     raise WorkbookError(
         f"在文件的前{limits.header_search_rows}行中没有找到表头（如“姓名”“身份证件号”），请使用系统下载的导入模板"
