@@ -21,25 +21,21 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from xueji.admissions.bulk import insert_and_update
 from xueji.admissions.models import AdmissionRecord, ImportFailure, ImportJob
-from xueji.admissions.services import (
-    SchoolChoices,
-    conflict_error,
-    existing_records,
-    person_conflict,
-    record_fields,
-)
+from xueji.admissions.services import SchoolChoices, conflict_error, existing_people, record_columns
 from xueji.audit.services import audit_record
 from xueji.orgs.models import School, User
 from xueji.orgs.selectors import school_catalog
-from xueji.records.check import CheckReport, RowReport, check_rows, write_annotated
+from xueji.records.check import CheckReport, RowReport, check_rows_with_cells, write_annotated
 from xueji.records.context import RowContext
 from xueji.records.validator import ERROR, FieldError
 from xueji.records.workbook import WorkbookError, check_archive, check_size, open_table, save_upload, sniff_format
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
+KEEP_FAILED_ROWS = 20_000
 BATCH_ATTEMPTS = 3  # a batch that loses a race with another import of the same person is read again
 
 
@@ -99,12 +95,6 @@ def enqueue_import(job_id: int) -> None:
     run_import.enqueue(job_id)
 
 
-UPDATED_COLUMNS = [
-    "grade", "name", "gender", "birth_date", "admission_method", "offering", "direction", "data",
-    "updated_at", "import_job", "import_row",
-]  # fmt: skip
-
-
 def import_job_claim(job_id: int) -> bool:
     """Take the job for this worker: a queued job, or a running one whose worker went silent. The
     conditional update makes two workers racing for the same job agree on one winner."""
@@ -118,22 +108,34 @@ def import_job_claim(job_id: int) -> bool:
     return claimed == 1
 
 
-def _write_batch(job: ImportJob, school: School, choices: SchoolChoices, batch: list[tuple[int, dict, list]]) -> None:
+def _keep(
+    kept: list[tuple[int, list[object]]] | None, failed: list[int], cells: dict[int, list[object]]
+) -> list[tuple[int, list[object]]] | None:
+    if kept is None:
+        return None
+    kept.extend((number, cells[number]) for number in failed)
+    return kept if len(kept) <= KEEP_FAILED_ROWS else None  # too many to hold: read the file again at the end
+
+
+def _write_batch(
+    job: ImportJob, school: School, choices: SchoolChoices, batch: list[tuple[int, dict, list]]
+) -> list[int]:
     """Save one batch with its failures and counters, atomically. Another import (or a registrar at the form)
     may create the same person between our read and our insert: the unique constraint then refuses the whole
     batch, and it is simply read and decided again."""
     for attempt in range(BATCH_ATTEMPTS):
         try:
-            _write_batch_once(job, school, choices, batch)
-            return
+            return _write_batch_once(job, school, choices, batch)
         except IntegrityError:
             if attempt == BATCH_ATTEMPTS - 1:
                 raise
+    raise AssertionError("unreachable")
 
 
 def _write_batch_once(
     job: ImportJob, school: School, choices: SchoolChoices, batch: list[tuple[int, dict, list]]
-) -> None:
+) -> list[int]:
+    """Returns the row numbers that failed, in file order."""
     failures: list[ImportFailure] = []
     good: list[tuple[int, dict, list]] = []
     for row in batch:
@@ -142,40 +144,32 @@ def _write_batch_once(
         else:
             good.append(row)
     now = timezone.now()
+    base = {
+        "school_id": school.pk,
+        "state": AdmissionRecord.State.PENDING,
+        "import_job_id": job.pk,
+        "created_by_id": job.uploaded_by_id,
+        "created_at": now,
+        "updated_at": now,
+    }
     with transaction.atomic():
-        found = existing_records(school, [(c["id_type"], c["id_number"]) for _n, c, _e in good])
-        to_create: list[AdmissionRecord] = []
-        to_update: list[AdmissionRecord] = []
+        found = existing_people(school, [(c["id_type"], c["id_number"]) for _n, c, _e in good])
+        inserts: list[dict[str, object]] = []
+        updates: list[tuple[int, dict[str, object]]] = []
         for number, clean, errors in good:
-            values = record_fields(clean, choices)
-            record = found.get((values["id_type"], values["id_number"]))
-            if record is None:
-                to_create.append(
-                    AdmissionRecord(
-                        school=school,
-                        created_by=job.uploaded_by,
-                        import_job=job,
-                        import_row=number,
-                        created_at=now,
-                        updated_at=now,
-                        **values,
-                    )
-                )
+            values = {**base, **record_columns(clean, choices), "import_row": number}
+            existing = found.get((clean["id_type"], clean["id_number"]))
+            if existing is None:
+                inserts.append(values)
                 continue
-            conflict = person_conflict(record, school)
+            conflict = existing.conflict_with(school)
             if conflict is not None:
-                reasons = [*errors, conflict_error(conflict, values["id_number"])]
+                reasons = [*errors, conflict_error(conflict, str(clean["id_number"]))]
                 failures.append(ImportFailure(job=job, row_number=number, reasons=[e.to_dict() for e in reasons]))
                 continue
-            for field, value in values.items():
-                setattr(record, field, value)
-            record.updated_at, record.import_job, record.import_row = now, job, number
-            to_update.append(record)
-        AdmissionRecord.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-        if to_update:
-            # At most one batch (500 rows): small enough for bulk_update's CASE.
-            AdmissionRecord.objects.bulk_update(to_update, UPDATED_COLUMNS)
-        created, updated = len(to_create), len(to_update)
+            updates.append((existing.pk, values))
+        insert_and_update(inserts, updates)
+        created, updated = len(inserts), len(updates)
         ImportFailure.objects.bulk_create(failures, ignore_conflicts=True)
         ImportJob.objects.filter(pk=job.pk).update(
             committed_rows=F("committed_rows") + len(batch),
@@ -185,6 +179,7 @@ def _write_batch_once(
             failed_count=F("failed_count") + len(failures),
             heartbeat_at=timezone.now(),
         )
+    return sorted(f.row_number for f in failures)
 
 
 def _failure_report(job: ImportJob) -> CheckReport:
@@ -208,35 +203,51 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
         school = job.school
         choices = SchoolChoices.load(school)
         ctx = RowContext(school=school_catalog(school))
-        # First pass: count the rows, so the progress bar means something (calamine reads fast).
-        total = sum(1 for _ in open_table(source).rows())
+        table = open_table(source)
+        total = table.estimated_rows
+        if total is None:  # CSV: counting its lines is cheap
+            total = sum(1 for _ in open_table(source).rows())
         ImportJob.objects.filter(pk=job.pk).update(total_rows=total, processed_rows=job.committed_rows)
         if progress:
             job.refresh_from_db()
             progress(job)
         skip = job.committed_rows
+        # The failed rows' cells, kept for the failure workbook so the file is read once. A resumed job
+        # has failures from before the restart that are not here: it reads the file again for them.
+        kept: list[tuple[int, list[object]]] | None = [] if skip == 0 else None
         batch: list[tuple[int, dict, list]] = []
+        batch_cells: dict[int, list[object]] = {}
+        count = 0
         # Every row is validated again on a resume (cheap), so that duplicates within the file are still
         # recognised; only rows after the committed ones are written.
-        for index, (number, clean, errors) in enumerate(check_rows(open_table(source), ctx)):
-            if index < skip:
+        for number, clean, errors, cells in check_rows_with_cells(table, ctx):
+            count += 1
+            if count <= skip:
                 continue
             batch.append((number, clean, errors))
+            batch_cells[number] = cells
             if len(batch) >= BATCH_SIZE:
-                _write_batch(job, school, choices, batch)
-                batch = []
+                failed = _write_batch(job, school, choices, batch)
+                kept = _keep(kept, failed, batch_cells)
+                batch, batch_cells = [], {}
                 if progress:
                     job.refresh_from_db()
                     progress(job)
         if batch:
-            _write_batch(job, school, choices, batch)
+            kept = _keep(kept, _write_batch(job, school, choices, batch), batch_cells)
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=count)
         job.refresh_from_db()
         if progress:
             progress(job)
         failure_file = ""
         if job.failed_count:
             failure_file = f"{job.stored_name}-failures.xlsx"
-            write_annotated(source, _failure_report(job), imports_dir() / failure_file, only_failed=True)
+            report = _failure_report(job)
+            target = imports_dir() / failure_file
+            if kept is not None:
+                write_annotated(source, report, target, only_failed=True, table=table, rows=kept)
+            else:
+                write_annotated(source, report, target, only_failed=True)
         with transaction.atomic():
             ImportJob.objects.filter(pk=job.pk).update(
                 status=ImportJob.Status.DONE,

@@ -53,10 +53,11 @@ class SchoolChoices:
         return cls(offerings, directions)
 
 
-def record_fields(clean: Mapping[str, object], choices: SchoolChoices) -> dict[str, Any]:
-    """Model field values for a clean, error-free row."""
+def record_columns(clean: Mapping[str, object], choices: SchoolChoices) -> dict[str, Any]:
+    """Column values (foreign keys as ids) for a clean, error-free row: what the import writes."""
     offering = choices.offerings[str(clean["major"])]
     direction_name = clean.get("direction")
+    direction = choices.directions.get((offering.pk, str(direction_name))) if direction_name else None
     return {
         "grade": int(clean["grade"]),  # type: ignore[call-overload]
         "name": clean["name"],
@@ -65,10 +66,21 @@ def record_fields(clean: Mapping[str, object], choices: SchoolChoices) -> dict[s
         "gender": clean.get("gender") or "",
         "birth_date": clean.get("birth_date"),
         "admission_method": clean["admission_method"],
-        "offering": offering,
-        "direction": choices.directions.get((offering.pk, str(direction_name))) if direction_name else None,
-        "data": {key: json_value(value) for key, value in clean.items()},
+        "offering_id": offering.pk,
+        "direction_id": direction.pk if direction else None,
+        "data": clean,  # made JSON by the writer: dates as ISO text, scores as exact text
     }
+
+
+def record_fields(clean: Mapping[str, object], choices: SchoolChoices) -> dict[str, Any]:
+    """Model field values for a clean, error-free row: what 新增 / 编辑 set on the instance."""
+    values = record_columns(clean, choices)
+    values["offering"] = choices.offerings[str(clean["major"])]
+    direction_id = values.pop("direction_id")
+    values["direction"] = next((d for d in choices.directions.values() if d.pk == direction_id), None)
+    del values["offering_id"]
+    values["data"] = {key: json_value(value) for key, value in clean.items()}
+    return values
 
 
 def person_conflict(record: AdmissionRecord, school: School) -> str | None:
@@ -97,6 +109,41 @@ def existing_records(school: School, people: Iterable[tuple[str, str]]) -> dict[
         .select_related("school__district")
     )
     return {(r.id_type, r.id_number): r for r in rows if (r.id_type, r.id_number) in wanted}
+
+
+@dataclass(frozen=True)
+class ExistingPerson:
+    """Just enough of an existing record to decide about a row of the same person."""
+
+    pk: int
+    school_id: int
+    state: str
+
+    def conflict_with(self, school: School) -> str | None:
+        if self.school_id != school.pk:
+            other = School.objects.select_related("district").get(pk=self.school_id)
+            state = AdmissionRecord.State(self.state).label
+            return (
+                f"该身份证件号已在“{other.name}”（{other.district.name}，学校标识码{other.code}）登记了招生信息"
+                f"（{state}），同一人只能在一所学校注册学籍，请联系区县核实"
+            )
+        if self.state != AdmissionRecord.State.PENDING:
+            return "该学生已报到注册、已有学籍，招生信息不能再修改；如需更正请在学籍管理中办理"
+        return None
+
+
+def existing_people(school: School, people: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ExistingPerson]:
+    """Like ``existing_records`` without building model instances (the import asks this for 1,000 rows)."""
+    wanted = set(people)
+    if not wanted:
+        return {}
+    numbers = sorted({number for _type, number in wanted})
+    rows = (
+        AdmissionRecord.objects.select_for_update()
+        .filter(id_number__in=numbers)
+        .values_list("pk", "id_type", "id_number", "school_id", "state")
+    )
+    return {(t, n): ExistingPerson(pk, sid, st) for pk, t, n, sid, st in rows if (t, n) in wanted}
 
 
 def conflict_error(message: str, id_number: str) -> FieldError:
