@@ -324,7 +324,10 @@ def _email_checker(f: Field) -> Checker:
     limit = f.max_length or 60
 
     def check(value: Any) -> str:
-        text = cell_text(value).translate(_FULLWIDTH).replace("＠", "@")
+        if value.__class__ is str and value.isascii() and _EMAIL.fullmatch(value):
+            text = value.strip()  # nothing full-width to fold in ASCII
+        else:
+            text = cell_text(value).translate(_FULLWIDTH).replace("＠", "@")
         if not _EMAIL.fullmatch(text) or text[0] in FORMULA_START:
             raise Problem(f"{f.label}“{text}”格式不正确")
         if len(text) > limit:
@@ -388,6 +391,8 @@ def _major_checker(f: Field, school: SchoolCatalog | None) -> Checker:
             lookup[spelling] = code
             lookup[spelling.translate(ALL_SPACES)] = code
 
+    unknown: dict[str, str] = {}  # wrong values repeat down a file, and difflib is slow
+
     def check(value: Any) -> str:
         text = value if isinstance(value, str) else cell_text(value)
         code = lookup.get(text) or lookup.get(text.translate(ALL_SPACES))
@@ -395,9 +400,14 @@ def _major_checker(f: Field, school: SchoolCatalog | None) -> Checker:
             return code
         if not labels:
             raise Problem(f"“{text}”不是《职业教育专业目录》中的中职专业")
-        nearest = difflib.get_close_matches(text, list(choices.values()), n=3, cutoff=0.3)
-        named = [f"{name}({code})" for code, name in choices.items() if name in nearest] or labels
-        raise Problem(f"“{text}”不是本校开设的专业，可选：{choices_text(named)}")
+        message = unknown.get(text)
+        if message is None:
+            nearest = difflib.get_close_matches(text, list(choices.values()), n=3, cutoff=0.3)
+            named = [f"{name}({code})" for code, name in choices.items() if name in nearest] or labels
+            message = f"“{text}”不是本校开设的专业，可选：{choices_text(named)}"
+            if len(unknown) < 10_000:
+                unknown[text] = message
+        raise Problem(message)
 
     return check
 

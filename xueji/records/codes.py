@@ -57,6 +57,7 @@ class CodeTable:
         for alias, code in (aliases or {}).items():
             lookup.setdefault(alias, code)
         self._lookup = lookup
+        self._unknown: dict[tuple[str, str], str] = {}
 
     def __contains__(self, code: object) -> bool:
         return code in self._name_by_code
@@ -92,6 +93,16 @@ class CodeTable:
     def unknown_message(self, value: object, label: str | None = None) -> str:
         """ "“汉足”不是有效的民族，最接近的有：汉族、满族" — or the whole list when it is short."""
         label = label or self.name
+        # The same wrong value tends to repeat down a file, and finding the nearest names is slow (difflib).
+        key = (cell_text(value), label)
+        message = self._unknown.get(key)
+        if message is None:
+            message = self._unknown_message(value, label)
+            if len(self._unknown) < 10_000:
+                self._unknown[key] = message
+        return message
+
+    def _unknown_message(self, value: object, label: str) -> str:
         nearest = self.nearest(value)
         if nearest:
             return f"“{cell_text(value)}”不是有效的{label}，最接近的有：{'、'.join(nearest)}"

@@ -114,8 +114,35 @@ def _region(prefix: str) -> tuple[str | None, str | None]:
     return None, current_successor(prefix)
 
 
+# GB 11643 as stdnum computes it: (1 - 2 * the 17 digits read in base 13) mod 11, 10 written X; indexed by the
+# body mod 11.
+_CHECK_DIGITS = "".join("X" if (1 - 2 * r) % 11 == 10 else str((1 - 2 * r) % 11) for r in range(11))
+_GENDER_BY_DIGIT = {str(d): "1" if d % 2 else "2" for d in range(10)}
+
+
 def check_resident_id(value: object, *, today: datetime.date | None = None) -> IdResult:
     """Check a 居民身份证 number (or 港澳台居民居住证, which shares its format)."""
+    if value.__class__ is str and len(value) == 18 and value.isascii() and value[:17].isdigit():  # type: ignore[arg-type]
+        # Most numbers of a file: clean, right and from a known region. The same rules as below, in short.
+        number = str(value)
+        birth = _birth_date(number[6:14])
+        if (
+            number[17] == _CHECK_DIGITS[int(number[:17], 13) % 11]
+            and birth is not None
+            and birth.year >= EARLIEST_BIRTH_YEAR
+            and birth <= (today or datetime.date.today())
+        ):
+            prefix = number[:6]
+            warning, suggestion = _region(prefix)
+            if warning is None:
+                return IdResult(
+                    number=number,
+                    gender=_GENDER_BY_DIGIT[number[16]],
+                    birth_date=birth,
+                    region_code=prefix,
+                    suggested_region=suggestion,
+                    hmt=HMT_PREFIXES.get(prefix, HMT_NONE),
+                )
     number = normalise_id_number(value)
     result = IdResult(number=number)
     if not number:

@@ -12,7 +12,7 @@ only the checks that need several fields of the row run here.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -109,24 +109,33 @@ class _Marker:
         return self.name
 
 
+_TEXT_OR_BLANK = (str, type(None))
 _MISS = _Marker("MISS")  # not seen before: run the checker
 _BLANK = _Marker("BLANK")  # an empty cell (None, "", spaces)
 
 
+# One entry of a validation plan: (position of the cell in the row, key, label, checker, always required and
+# not derivable, memo, remember clean answers).
+_PlanEntry = tuple[int, str, str, Checker, bool, dict[object, object], bool]
+
+
 class RowValidator:
-    """The catalog compiled for one context. Build once per file (or per request) and call ``validate``."""
+    """The catalog compiled for one context. Build once per file (or per request) and call ``validate``, or
+    ``for_columns`` to check rows given as lists of cells (a file's rows, without building a dict per row)."""
 
     def __init__(self, ctx: RowContext):
         self.ctx = ctx
-        # (key, label, checker, always required and not derivable, memo, remember clean answers) for the
-        # per-field pass. Every memo knows the blank cells, so a blank optional cell is one lookup too.
-        self._plan: list[tuple[str, str, Checker, bool, dict[object, object], bool]] = []
+        # (key, label, checker, must, memo, remember) for the per-field pass, in catalog order. Every memo knows
+        # the blank cells, so a blank optional cell is one lookup too.
+        self._fields: list[tuple[str, str, Checker, bool, dict[object, object], bool]] = []
         for f in FIELDS:
             if f.key in _DEFERRED:
                 continue
             must = f.required is Required.ALWAYS and not f.derivable and f.key not in _SUGGESTED_FROM_ID
             memo: dict[object, object] = {None: _BLANK, "": _BLANK}
-            self._plan.append((f.key, f.label, checker_for(f, ctx), must, memo, f.kind in _MEMO_KINDS))
+            self._fields.append((f.key, f.label, checker_for(f, ctx), must, memo, f.kind in _MEMO_KINDS))
+        self._keys = tuple(f.key for f in FIELDS)
+        self._dict_validate = self.for_columns(self._keys)
         self._rule_groups = _rule_groups()
         school = ctx.school
         self._directions = {m.code: m.directions for m in school.majors} if school else {}
@@ -136,16 +145,60 @@ class RowValidator:
             for c in school.classes:
                 self._classes[(c.grade, c.name)] = c.major_code
                 self._class_names.add(c.name)
-        # (major code, direction as typed) → (clean direction or None, error message or None)
-        self._direction_memo: dict[tuple[object, str], tuple[str | None, str | None]] = {}
+        # (major code, direction and class as typed, grade) → their clean values, for combinations without errors
+        self._choices_memo: dict[tuple[object, ...], dict[str, object]] = {}
 
     def validate(self, raw: Mapping[str, object]) -> tuple[dict[str, object], list[FieldError]]:
+        """Check one row given as {field key: value}; keys that are missing count as blank cells."""
+        return self._dict_validate(list(map(raw.get, self._keys)))
+
+    def for_columns(
+        self, keys: Sequence[str | None]
+    ) -> Callable[[Sequence[object]], tuple[dict[str, object], list[FieldError]]]:
+        """``validate`` for rows given as lists of cells, where cell i holds the field ``keys[i]`` (None: a
+        column that is not a field). A row shorter than ``keys`` is read as if padded with blank cells."""
+        position = {key: index for index, key in enumerate(keys) if key}
+        width = max(position.values(), default=-1) + 1
+        plan: list[_PlanEntry] = []
+        absent_required: list[tuple[str, str]] = []
+        for key, label, check, must, memo, remember in self._fields:
+            if key in position:
+                plan.append((position[key], key, label, check, must, memo, remember))
+            elif must:
+                absent_required.append((key, label))
+        id_at, direction_at, class_at = (position.get(key) for key in ("id_number", "direction", "class_name"))
+        run = self._validate_cells
+
+        def validate_cells(cells: Sequence[object]) -> tuple[dict[str, object], list[FieldError]]:
+            if len(cells) < width:
+                cells = [*cells, *[None] * (width - len(cells))]
+            clean, errors, failed = run(cells, plan)
+            for key, label in absent_required:
+                errors.append(FieldError(key, label, "", f"{label}不能为空"))
+                failed.add(key)
+            self._check_identity(None if id_at is None else cells[id_at], clean, errors, failed)
+            self._check_school_choices(
+                None if direction_at is None else cells[direction_at],
+                None if class_at is None else cells[class_at],
+                clean,
+                errors,
+                failed,
+            )
+            self._check_rules(clean, errors, failed)
+            return clean, errors
+
+        return validate_cells
+
+    @staticmethod
+    def _validate_cells(
+        cells: Sequence[object], plan: list[_PlanEntry]
+    ) -> tuple[dict[str, object], list[FieldError], set[str]]:
+        """The per-field pass: each field on its own, through its memo or its checker."""
         clean: dict[str, object] = {}
         errors: list[FieldError] = []
         failed: set[str] = set()
-        get = raw.get
-        for key, label, check, must, memo, remember in self._plan:
-            value = get(key)
+        for at, key, label, check, must, memo, remember in plan:
+            value = cells[at]
             try:
                 hit = memo.get(value, _MISS)
             except TypeError:  # unhashable: never from a workbook; a form passing a list gets its text checked
@@ -177,17 +230,36 @@ class RowValidator:
                     failed.add(key)
             else:
                 clean[key] = hit
-        self._check_identity(raw, clean, errors, failed)
-        self._check_school_choices(raw, clean, errors, failed)
-        self._check_rules(clean, errors, failed)
-        return clean, errors
+        return clean, errors, failed
 
     # -- the ID number and what derives from it
 
     def _check_identity(
-        self, raw: Mapping[str, object], clean: dict[str, object], errors: list[FieldError], failed: set[str]
+        self, number_raw: object, clean: dict[str, object], errors: list[FieldError], failed: set[str]
     ) -> None:
-        number_raw = raw.get("id_number")
+        if number_raw.__class__ is str and clean.get("id_type") == idnumber.RESIDENT_ID:
+            # The common case, in short: a resident ID that is right, and 性别, 出生日期, 港澳台侨外 and the
+            # places either blank or agreeing with it. Anything else takes the full path below.
+            quick = idnumber.check_resident_id(number_raw, today=self.ctx.today)
+            if not quick.errors and not quick.warnings:
+                clean["id_number"] = quick.number
+                gender, birth, hmt = clean.get("gender"), clean.get("birth_date"), clean.get("hmt_status")
+                if (
+                    (gender is None or gender == quick.gender)
+                    and (birth is None or birth == quick.birth_date)
+                    and (hmt is None or hmt == quick.hmt or quick.hmt == idnumber.HMT_NONE)
+                    and "household_region" in clean
+                    and "origin_region" in clean
+                    and not failed
+                ):
+                    if gender is None:
+                        clean["gender"] = quick.gender
+                    if birth is None:
+                        clean["birth_date"] = quick.birth_date
+                    if hmt is None:
+                        clean["hmt_status"] = quick.hmt
+                    return
+                del clean["id_number"]
         number_text = cell_text(number_raw)
         result: idnumber.IdResult | None = None
         if not number_text:
@@ -284,10 +356,37 @@ class RowValidator:
     # -- majors, directions, grades, classes
 
     def _check_school_choices(
-        self, raw: Mapping[str, object], clean: dict[str, object], errors: list[FieldError], failed: set[str]
+        self,
+        direction_raw: object,
+        class_raw: object,
+        clean: dict[str, object],
+        errors: list[FieldError],
+        failed: set[str],
     ) -> None:
         major = clean.get("major")
-        direction = cell_text(raw.get("direction"))
+        memo_key = None
+        if major is not None and direction_raw.__class__ in _TEXT_OR_BLANK and class_raw.__class__ in _TEXT_OR_BLANK:
+            # A school has a few dozen (major, direction, class, grade) combinations; each is judged once.
+            memo_key = (major, direction_raw, class_raw, clean.get("grade"))
+            known = self._choices_memo.get(memo_key)
+            if known is not None:
+                clean.update(known)
+                return
+        errors_before = len(errors)
+        self._judge_school_choices(major, direction_raw, class_raw, clean, errors, failed)
+        if memo_key is not None and len(errors) == errors_before and len(self._choices_memo) < _MEMO_LIMIT:
+            self._choices_memo[memo_key] = {k: clean[k] for k in ("direction", "class_name") if k in clean}
+
+    def _judge_school_choices(
+        self,
+        major: object,
+        direction_raw: object,
+        class_raw: object,
+        clean: dict[str, object],
+        errors: list[FieldError],
+        failed: set[str],
+    ) -> None:
+        direction = cell_text(direction_raw)
         if direction and "major" in failed:
             pass  # the major is wrong; its directions cannot be judged until it is fixed
         elif direction:
@@ -323,7 +422,7 @@ class RowValidator:
                 else:
                     clean["direction"] = match
 
-        class_name = cell_text(raw.get("class_name"))
+        class_name = cell_text(class_raw)
         if class_name:
             if class_name[0] in FORMULA_START:
                 errors.append(FieldError("class_name", "班级", class_name, "班级不能以“=”“+”“-”“@”开头"))
@@ -344,17 +443,18 @@ class RowValidator:
     # -- required-by-rule fields and cross-field plausibility
 
     def _check_rules(self, clean: dict[str, object], errors: list[FieldError], failed: set[str]) -> None:
-        for required_when, rule, fields in self._rule_groups:
-            missing = [(key, label) for key, label in fields if key not in clean and key not in failed]
-            if missing and required_when(clean, self.ctx):
-                for key, label in missing:
+        for required_when, rule, keys, fields in self._rule_groups:
+            if keys <= clean.keys() or not required_when(clean, self.ctx):
+                continue
+            for key, label in fields:
+                if key not in clean and key not in failed:
                     errors.append(FieldError(key, label, "", f"{label}不能为空：{rule}"))
                     failed.add(key)
         month = clean.get("enrolment_month")
-        if month is None:
+        if month.__class__ is not datetime.date:
             return
         grade = clean.get("grade")
-        if isinstance(month, datetime.date) and isinstance(grade, int) and abs(month.year - grade) > 1:
+        if grade.__class__ is int and abs(month.year - grade) > 1:  # type: ignore[union-attr, operator]
             errors.append(
                 FieldError(
                     "enrolment_month",
@@ -365,8 +465,8 @@ class RowValidator:
                 )
             )
         birth = clean.get("birth_date")
-        if isinstance(birth, datetime.date) and isinstance(month, datetime.date):
-            age = month.year - birth.year - ((month.month, 1) < (birth.month, birth.day))
+        if birth.__class__ is datetime.date and month.year - birth.year <= 12:  # type: ignore[union-attr]
+            age = month.year - birth.year - ((month.month, 1) < (birth.month, birth.day))  # type: ignore[union-attr]
             if age < 12:
                 errors.append(
                     FieldError(
@@ -375,14 +475,17 @@ class RowValidator:
                 )
 
 
-def _rule_groups() -> list[tuple[RowRule, str, tuple[tuple[str, str], ...]]]:
-    """The Required.RULE fields grouped by their rule, in catalog order: each rule is asked once per row, and
-    only when one of its fields is missing."""
-    groups: dict[RowRule, tuple[str, list[tuple[str, str]]]] = {}
+def _rule_groups() -> list[tuple[RowRule, str, frozenset[str], tuple[tuple[str, str], ...]]]:
+    """The Required.RULE fields grouped by rule (and its wording), in catalog order: each rule is asked once
+    per row, and only when one of its fields is missing."""
+    groups: dict[tuple[RowRule, str], list[tuple[str, str]]] = {}
     for f in FIELDS:
         if f.required_when:
-            groups.setdefault(f.required_when, (f.rule, []))[1].append((f.key, f.label))
-    return [(rule_function, text, tuple(fields)) for rule_function, (text, fields) in groups.items()]
+            groups.setdefault((f.required_when, f.rule), []).append((f.key, f.label))
+    return [
+        (rule_function, text, frozenset(key for key, _ in fields), tuple(fields))
+        for (rule_function, text), fields in groups.items()
+    ]
 
 
 def _shown(key: str, code: object) -> str:
