@@ -209,6 +209,8 @@ _task_backends = {
 TASKS = {"default": _task_backends[TASK_BACKEND]}
 # A running import whose worker has not reported for this long is taken to be dead and is picked up again.
 XUEJI_IMPORT_STALE_SECONDS = env_int("XUEJI_IMPORT_STALE_SECONDS", 120)
+# Rows an import writes per transaction (each batch is committed whole, with its counters).
+XUEJI_IMPORT_BATCH_SIZE = env_int("XUEJI_IMPORT_BATCH_SIZE", 1000)
 REDIS_URL = env_str("XUEJI_REDIS_URL", "redis://127.0.0.1:6379/0")
 if TASK_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]

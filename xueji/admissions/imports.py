@@ -34,7 +34,7 @@ from xueji.records.workbook import WorkbookError, check_archive, check_size, ope
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 1000
+BATCH_SIZE = settings.XUEJI_IMPORT_BATCH_SIZE
 KEEP_FAILED_ROWS = 20_000
 BATCH_ATTEMPTS = 3  # a batch that loses a race with another import of the same person is read again
 
