@@ -100,9 +100,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     cmd_load_reference(args)
-    from xueji.demo import DEMO_PASSWORD, demo_seed
+    from xueji.demo import DEMO_PASSWORD, demo_admissions, demo_seed
 
     accounts = demo_seed()
+    imported = demo_admissions()
+    if imported:
+        print(f"已为第一所演示学校导入 {imported} 条招生信息（另有2行故意留错，可在“导入名单”下载失败数据）。")
     print(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
     for account in accounts:
         print(f"  {account.role:<8}{account.username:<14}{account.organisation}")

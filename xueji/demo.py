@@ -117,3 +117,91 @@ def demo_seed(intake_year: int | None = None) -> list[DemoAccount]:
         accounts.append(_account(f"xl{code}", Role.SCHOOL_LEADER, school=school))
         accounts.append(_account(f"xj{code}", Role.REGISTRAR, school=school))
     return [DemoAccount(a.username, a.get_role_display(), a.organisation_name) for a in accounts]
+
+
+DEMO_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
+DEMO_GIVEN = ["子涵", "欣怡", "浩然", "梓萱", "宇轩", "雨桐", "一诺", "思远", "佳怡", "俊杰", "明", "静", "磊", "婷"]
+
+
+def demo_admission_rows(year: int, count: int = 60) -> list[dict[str, str]]:
+    """Rows as a registrar of the first demo school fills the template: names, not codes; the last two
+    carry the mistakes real files have (a direction the school does not have, a mistyped ID number)."""
+    import random
+
+    from stdnum.cn import ric
+
+    rng = random.Random(year)
+    rows = []
+    majors = [("计算机应用", "网络应用"), ("计算机应用", "办公自动化"), ("会计事务", ""), ("中餐烹饪", "中式面点")]
+    for n in range(count):
+        birth = date(year - 16, 1, 1).toordinal() + rng.randrange(365)
+        body = f"110101{date.fromordinal(birth):%Y%m%d}{n:03d}"
+        major, direction = majors[n % len(majors)]
+        unified = n % 5 != 0
+        rows.append(
+            {
+                "姓名": rng.choice(DEMO_SURNAMES) + rng.choice(DEMO_GIVEN),
+                "身份证件类型": "居民身份证",
+                "身份证件号": body + ric.calc_check_digit(body + "0"),
+                "民族": "汉族" if n % 9 else "满族",
+                "国籍/地区": "中国",
+                "健康状况": "健康或良好",
+                "户口所在地行政区划": "110101",
+                "户口性质": "非农业户口",
+                "生源地行政区划": "110101",
+                "招生方式": "统一招生" if unified else "自主招生",
+                "招生对象": "应届初中毕业生",
+                "学生来源": "应届",
+                "准考证号": f"{year}110101{n:04d}" if unified else "",
+                "考生号": f"{year % 100}110101{n:06d}" if unified else "",
+                "考试总分": str(420 + rng.randrange(180)) if unified else "",
+                "专业": major,
+                "专业方向": direction,
+                "学制": "三年制",
+                "入学年月": f"{year}-09",
+                "学习形式": "全日制",
+                "就读方式": "走读" if n % 3 else "住校",
+                "学生类别": "普通中专学生",
+                "年级": str(year),
+                "联系电话": f"139{rng.randrange(10**8):08d}",
+                "监护人姓名": rng.choice(DEMO_SURNAMES) + rng.choice(DEMO_GIVEN),
+                "与学生关系": "父亲" if n % 2 else "母亲",
+                "监护人联系电话": f"138{rng.randrange(10**8):08d}",
+            }
+        )
+    rows[-2]["专业方向"] = "云计算"
+    rows[-1]["身份证件号"] = rows[-1]["身份证件号"][:-1] + ("0" if rows[-1]["身份证件号"][-1] != "0" else "1")
+    return rows
+
+
+def demo_admissions(intake_year: int | None = None) -> int:
+    """Import a small admission list for the first demo school, through the real import, once; returns the
+    number of rows imported (0 when it was done before)."""
+    import tempfile
+    from pathlib import Path
+
+    import xlsxwriter
+
+    from xueji.admissions.imports import import_job_create, import_job_run
+    from xueji.admissions.models import ImportJob
+
+    year = intake_year or date.today().year
+    school = School.objects.get(code=DEMO_SCHOOLS[0][1])
+    if ImportJob.objects.filter(school=school).exists():
+        return 0
+    rows = demo_admission_rows(year)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{year}级新生名单.xlsx"
+        workbook = xlsxwriter.Workbook(str(path))
+        sheet = workbook.add_worksheet("学生信息")
+        header = list(rows[0])
+        sheet.write_row(0, 0, header)
+        for index, row in enumerate(rows, start=1):
+            for col, key in enumerate(header):
+                sheet.write_string(index, col, row[key])
+        workbook.close()
+        registrar = User.objects.get(username=f"xj{school.code}")
+        with path.open("rb") as stream:
+            job = import_job_create(actor=registrar, school=school, stream=stream, file_name=path.name, enqueue=False)
+    job = import_job_run(job.pk)
+    return job.created_count + job.updated_count
