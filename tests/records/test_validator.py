@@ -394,3 +394,16 @@ def test_a_mistyped_id_number_does_not_also_blame_gender_and_birth_date(ctx):
     wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
     found = problems(valid_row(id_number=wrong, gender="女", birth_date="2008-03-03"), ctx)
     assert {key for key, _ in found} == {"id_number"}
+
+
+def test_an_unreadable_or_missing_resident_id_is_one_error_not_four(ctx):
+    # 性别, 出生日期 and 港澳台侨外 come from the number: once it is fixed they fill themselves.
+    for typed, message in [
+        ("", "身份证件号不能为空"),
+        ("1101052008", "居民身份证号应为18位（现为10位）"),
+        (resident_id("11010520090230002"), "身份证件号中的出生日期20090230不存在"),
+    ]:
+        assert problems(valid_row(id_number=typed), ctx) == {("id_number", message)}, typed
+    # A passport derives nothing: its blanks are the registrar's to fill.
+    found = problems(valid_row(id_type="护照", id_number=""), ctx)
+    assert {"gender", "birth_date", "hmt_status"} <= {key for key, _ in found}

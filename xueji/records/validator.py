@@ -262,6 +262,7 @@ class RowValidator:
                 del clean["id_number"]
         number_text = cell_text(number_raw)
         result: idnumber.IdResult | None = None
+        resident = clean.get("id_type") == idnumber.RESIDENT_ID
         if not number_text:
             errors.append(FieldError("id_number", "身份证件号", "", "身份证件号不能为空"))
             failed.add("id_number")
@@ -275,6 +276,7 @@ class RowValidator:
             if id_type is None:
                 clean["id_number"] = idnumber.normalise_id_number(number_raw)
             else:
+                resident = id_type == idnumber.RESIDENT_ID
                 result = idnumber.check_document(str(id_type), number_raw, today=self.ctx.today)
                 for message in result.errors:
                     errors.append(FieldError("id_number", "身份证件号", number_text, message))
@@ -286,11 +288,15 @@ class RowValidator:
                     clean["id_number"] = result.number
 
         # A mistyped number says nothing reliable about the person: fill blanks from it, but do not also
-        # report every field it happens to contradict.
+        # report every field it happens to contradict. A resident ID that is missing or unreadable is what
+        # would fill 性别, 出生日期 and 港澳台侨外: its own error says what to fix, so their blanks are not
+        # reported again (the row cannot be saved either way).
         trusted = result is not None and result.ok
-        self._derive("gender", "性别", result.gender if result else None, clean, errors, failed, trusted)
-        self._derive("birth_date", "出生日期", result.birth_date if result else None, clean, errors, failed, trusted)
-        self._derive_hmt(result, clean, errors, failed)
+        excused = resident and not trusted
+        derive = self._derive
+        derive("gender", "性别", result.gender if result else None, clean, errors, failed, trusted, excused)
+        derive("birth_date", "出生日期", result.birth_date if result else None, clean, errors, failed, trusted, excused)
+        self._derive_hmt(result, clean, errors, failed, excused)
         suggestion = result.suggested_region if result else None
         for key in _SUGGESTED_FROM_ID:
             if key in clean or key in failed:
@@ -312,13 +318,15 @@ class RowValidator:
         errors: list[FieldError],
         failed: set[str],
         trusted: bool,
+        excused: bool,
     ) -> None:
         if key in failed:
             return
         given = clean.get(key)
         if given is None:
             if derived is None:
-                errors.append(FieldError(key, label, "", f"{label}不能为空"))
+                if not excused:
+                    errors.append(FieldError(key, label, "", f"{label}不能为空"))
                 failed.add(key)
             else:
                 clean[key] = derived
@@ -329,7 +337,12 @@ class RowValidator:
             del clean[key]
 
     def _derive_hmt(
-        self, result: idnumber.IdResult | None, clean: dict[str, object], errors: list[FieldError], failed: set[str]
+        self,
+        result: idnumber.IdResult | None,
+        clean: dict[str, object],
+        errors: list[FieldError],
+        failed: set[str],
+        excused: bool,
     ) -> None:
         key, label = "hmt_status", "港澳台侨外"
         if key in failed:
@@ -338,7 +351,8 @@ class RowValidator:
         given = clean.get(key)
         if given is None:
             if derived is None:
-                errors.append(FieldError(key, label, "", f"{label}不能为空"))
+                if not excused:
+                    errors.append(FieldError(key, label, "", f"{label}不能为空"))
                 failed.add(key)
             else:
                 clean[key] = derived
