@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -14,7 +15,7 @@ from python_calamine import CalamineWorkbook
 from tests.records.helpers import make_ctx, resident_id, soffice_convert, valid_row
 from xueji.records.catalog import FIELDS, Kind
 from xueji.records.check import check_file
-from xueji.records.template import TEMPLATE_ROWS, template_headers, write_template
+from xueji.records.template import LAST_SHEET_ROW, TEMPLATE_ROWS, display_width, template_headers, write_template
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
@@ -74,17 +75,55 @@ def test_header_is_frozen_and_lists_sheet_hidden(full_template, data_sheet_xml):
     assert re.search(r'<sheet name="_lists"[^>]*state="hidden"', book)
 
 
-def test_every_code_field_has_a_refusing_drop_down_on_every_template_row(data_sheet_xml):
+LIST_KINDS = (Kind.CODE, Kind.COUNTRY, Kind.MAJOR, Kind.DIRECTION, Kind.GRADE, Kind.CLASS)
+
+
+def test_every_code_field_has_a_refusing_drop_down_on_every_row_of_the_sheet(data_sheet_xml):
     validations = {v.get("sqref"): v for v in data_sheet_xml.findall(".//m:dataValidation", NS)}
     for f in FIELDS:
-        if f.kind in (Kind.CODE, Kind.COUNTRY, Kind.MAJOR, Kind.DIRECTION, Kind.GRADE, Kind.CLASS):
-            sqref = f"{column(f.key)}2:{column(f.key)}{TEMPLATE_ROWS + 1}"
+        if f.kind in LIST_KINDS:
+            # Not only the rows with formulas (TEMPLATE_ROWS): every row a registrar can type in.
+            sqref = f"{column(f.key)}2:{column(f.key)}{LAST_SHEET_ROW}"
             assert sqref in validations, f.label
             validation = validations[sqref]
             assert validation.get("type") == "list", f.label
             assert validation.get("errorStyle") in (None, "stop")
             assert validation.find("m:formula1", NS).text == f"list_{f.key}"
             assert validation.get("promptTitle") == f.label
+    assert TEMPLATE_ROWS + 1 < LAST_SHEET_ROW
+
+
+def test_every_column_shows_an_input_hint_on_every_row(data_sheet_xml):
+    by_column = {v.get("sqref").split(":")[0][:-1]: v for v in data_sheet_xml.findall(".//m:dataValidation", NS)}
+    for f in FIELDS:
+        validation = by_column[column(f.key)]
+        assert validation.get("sqref") == f"{column(f.key)}2:{column(f.key)}{LAST_SHEET_ROW}", f.label
+        assert validation.get("promptTitle") == f.label
+        assert validation.get("prompt").startswith(f.requirement_text), f.label
+    name = by_column[column("name")]
+    assert (name.get("type"), name.get("operator"), name.find("m:formula1", NS).text) == (
+        "textLength",
+        "lessThanOrEqual",
+        "50",
+    )
+
+
+def test_writing_the_template_drops_nothing_silently(school, tmp_path):
+    # xlsxwriter leaves out a drop-down or hint it finds too long, with only a warning: the file would open
+    # without it, or with a repair prompt in Excel.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_template(tmp_path / "strict.xlsx", school, rows=20)
+
+
+def test_columns_are_wide_enough_for_their_headers_and_an_18_digit_number(data_sheet_xml):
+    widths: dict[int, float] = {}
+    for col in data_sheet_xml.find("m:cols", NS).findall("m:col", NS):
+        for index in range(int(col.get("min")), int(col.get("max")) + 1):
+            widths[index] = float(col.get("width"))
+    for index, f in enumerate(FIELDS, start=1):
+        assert widths[index] >= display_width(f.header) + 1, f.header
+    assert widths[[f.key for f in FIELDS].index("id_number") + 1] >= 20
 
 
 def test_school_majors_directions_and_grades_are_the_drop_down_lists(full_template):
@@ -108,6 +147,11 @@ def test_gender_and_birth_date_cells_hold_formulas_on_every_template_row(data_sh
     assert f"{birth}{TEMPLATE_ROWS + 1}" in formulas
     assert len(formulas) == 2 * TEMPLATE_ROWS
     assert f"MID({column('id_number')}2,IF(LEN({column('id_number')}2)=18,17,15),1)" in formulas[f"{gender}2"]
+    # Each row's formula reads its own row's ID number and document type.
+    last = TEMPLATE_ROWS + 1
+    assert f"LEN({column('id_number')}{last})=18" in formulas[f"{birth}{last}"]
+    assert f'{column("id_type")}{last}="居民身份证"' in formulas[f"{gender}{last}"]
+    assert f"{column('id_number')}{last - 1}" not in formulas[f"{gender}{last}"]
 
 
 def test_id_number_and_phone_columns_are_formatted_as_text(full_template, data_sheet_xml):
@@ -192,7 +236,70 @@ def test_full_template_survives_a_libreoffice_round_trip_with_its_drop_downs(ful
     (saved,) = soffice_convert([full_template], "xlsx:Calc MS Excel 2007 XML", tmp_path)
     with zipfile.ZipFile(saved) as archive:
         sheet = ElementTree.fromstring(archive.read("xl/worksheets/sheet1.xml"))
-    refs = {v.get("sqref") for v in sheet.findall(".//m:dataValidation", NS)}
-    ethnicity = column("ethnicity")
-    assert f"{ethnicity}2:{ethnicity}{TEMPLATE_ROWS + 1}" in refs
+    lists = {
+        v.find("m:formula1", NS).text: v.get("sqref")
+        for v in sheet.findall(".//m:dataValidation", NS)
+        if v.get("type") == "list"
+    }
+    for f in FIELDS:
+        if f.kind in LIST_KINDS:
+            assert lists[f"list_{f.key}"].startswith(f"{column(f.key)}2:"), f.label
     assert CalamineWorkbook.from_path(str(saved)).sheet_names[:3] == ["招生信息", "采集指标说明", "字典"]
+
+
+ODS = {
+    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+}
+
+
+def _ods_validations_by_row(content: ElementTree.Element, sheet: str, wanted: set[int]) -> dict[int, list[str]]:
+    """Validation names of each column on the wanted rows of an ods sheet (repeated rows and cells expanded)."""
+    t = f"{{{ODS['table']}}}"
+    table = next(x for x in content.iter(f"{t}table") if x.get(f"{t}name") == sheet)
+    found: dict[int, list[str]] = {}
+    number = 0
+    for row in table.iter(f"{t}table-row"):
+        repeat = int(row.get(f"{t}number-rows-repeated", "1"))
+        hits = [n for n in wanted if number < n <= number + repeat]
+        number += repeat
+        if not hits:
+            continue
+        names: list[str] = []
+        for cell in row:
+            names += [cell.get(f"{t}content-validation-name", "")] * int(cell.get(f"{t}number-columns-repeated", "1"))
+        for n in hits:
+            found[n] = names
+    return found
+
+
+def test_libreoffice_applies_the_drop_downs_and_hints_to_every_row(full_template, tmp_path):
+    """Opened in LibreOffice (headless): the file loads whole, and LibreOffice itself holds a refusing
+    drop-down on every row of every code column, down to the last row of the sheet."""
+    (ods,) = soffice_convert([full_template], "ods", tmp_path)
+    with zipfile.ZipFile(ods) as archive:
+        content = ElementTree.fromstring(archive.read("content.xml"))
+    t = f"{{{ODS['table']}}}"
+    rules = {}
+    for validation in content.iter(f"{t}content-validation"):
+        error = validation.find(f"{t}error-message")
+        hint = validation.find(f"{t}help-message")
+        rules[validation.get(f"{t}name")] = (
+            validation.get(f"{t}condition"),
+            error.get(f"{t}message-type") if error is not None else None,
+            hint.get(f"{t}title") if hint is not None else None,
+        )
+    sheets = [x.get(f"{t}name") for x in content.iter(f"{t}table")]
+    assert sheets == ["招生信息", "采集指标说明", "字典", "_lists"]
+    rows = (2, TEMPLATE_ROWS + 1, TEMPLATE_ROWS + 2, LAST_SHEET_ROW)
+    by_row = _ods_validations_by_row(content, "招生信息", set(rows))
+    assert set(by_row) == set(rows)
+    for n in rows:
+        for index, f in enumerate(FIELDS):
+            condition, error_type, title = rules[by_row[n][index]]
+            assert title == f.label, (n, f.label)
+            if f.kind in LIST_KINDS:
+                assert condition == f"of:cell-content-is-in-list(list_{f.key})", (n, f.label)
+                assert error_type == "stop", (n, f.label)
+    named = {x.get(f"{t}name") for x in content.iter(f"{t}named-range")}
+    assert {f"list_{f.key}" for f in FIELDS if f.kind in LIST_KINDS} <= named

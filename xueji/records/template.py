@@ -10,6 +10,7 @@ inline list is limited to 255 characters; 民族 alone is longer).
 from __future__ import annotations
 
 import datetime
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -27,9 +28,11 @@ DATA_SHEET = "招生信息"
 HELP_SHEET = "采集指标说明"
 CODES_SHEET = "字典"
 LISTS_SHEET = "_lists"
-# Data rows the template prepares (drop-downs, hints and formulas): rows 2..10001. A school with more new
-# students in one intake uses several files.
+# Data rows that get the 性别 / 出生日期 formulas: rows 2..10001 (20,000 formulas; more would make the file
+# slow to open for little use: the validator derives both anyway). The drop-downs and input hints cover every
+# row of the sheet (LAST_SHEET_ROW), so no row a registrar can type in accepts a value outside the lists.
 TEMPLATE_ROWS = 10_000
+LAST_SHEET_ROW = 1_048_576  # the last row of an xlsx sheet (1-based)
 
 _FORMAT_TEXT = {
     Kind.DATE: "日期，如2008-03-01",
@@ -83,6 +86,16 @@ def _birth_formula(row: int) -> str:
     long_date = f"DATE(VALUE(MID({id_cell},7,4)),VALUE(MID({id_cell},11,2)),VALUE(MID({id_cell},13,2)))"
     short_date = f"DATE(1900+VALUE(MID({id_cell},7,2)),VALUE(MID({id_cell},9,2)),VALUE(MID({id_cell},11,2)))"
     return f'=IFERROR(IF({is_resident},IF(LEN({id_cell})=18,{long_date},IF(LEN({id_cell})=15,{short_date},"")),""),"")'
+
+
+def display_width(text: str) -> int:
+    """Width in Excel's character units: a CJK character takes two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def column_width(f: Field) -> int:
+    """The catalog's width for the values, widened so that the bold header is never cut off."""
+    return max(f.width, display_width(f.header) + 2)
 
 
 def _choices(f: Field, school: SchoolCatalog | None) -> list[str] | None:
@@ -161,7 +174,7 @@ def write_template(
             column_format = text_format
         else:
             column_format = None
-        sheet.set_column(col, col, f.width, column_format)
+        sheet.set_column(col, col, column_width(f), column_format)
 
         options: dict[str, Any] = {
             "input_title": f.label[:32],
@@ -195,7 +208,7 @@ def write_template(
             }
         else:
             options["validate"] = "any"
-        sheet.data_validation(1, col, last_row, col, options)
+        sheet.data_validation(1, col, LAST_SHEET_ROW - 1, col, options)
 
     # 批量自动生成: 性别 and 出生日期 follow the ID number until the registrar types over them. The cached
     # result is "", so a row nobody filled in stays blank for every reader.
@@ -250,7 +263,8 @@ def _write_help(sheet: Any, school: SchoolCatalog | None, rows: int, bold: Any, 
     notes = [
         "填写说明",
         "1. 带★的列必须填写；“条件必填”的列在括号中的条件成立时必须填写。",
-        f"2. 请从第2行开始填写，每行一名学生；本模板为第2至{rows + 1}行准备了下拉列表和公式。",
+        "2. 请从第2行开始填写，每行一名学生；下拉列表和输入提示覆盖所有行，"
+        f"第2至{rows + 1}行预置了生成性别和出生日期的公式。",
         "3. 性别和出生日期留空时，由居民身份证号自动生成（单元格中已有公式，直接填写即可覆盖）。",
         "4. 身份证件号、联系电话等列已设为文本格式，请勿改为数字，否则18位号码会变成科学计数。",
         "5. 字典项可填写名称或代码，可选值见“字典”工作表。",
