@@ -157,7 +157,7 @@ def check_file(
         report.format, report.sheet, report.header_row = table.format, table.sheet_name or None, table.header_row
         if table.unknown_headers:
             report.notices.append(f"以下列不是采集指标，已忽略：{'、'.join(table.unknown_headers)}")
-        for number, _, errors in check_rows(table, ctx):
+        for number, _, errors, _cells in check_rows_with_cells(table, ctx):
             report.rows_checked += 1
             if errors:
                 row = RowReport(number, errors)

@@ -168,6 +168,11 @@ class RowValidator:
                 absent_required.append((key, label))
         id_at, direction_at, class_at = (position.get(key) for key in ("id_number", "direction", "class_name"))
         run = self._validate_cells
+        check_identity, check_school_choices, check_rules = (
+            self._check_identity,
+            self._check_school_choices,
+            self._check_rules,
+        )
 
         def validate_cells(cells: Sequence[object]) -> tuple[dict[str, object], list[FieldError]]:
             if len(cells) < width:
@@ -176,15 +181,15 @@ class RowValidator:
             for key, label in absent_required:
                 errors.append(FieldError(key, label, "", f"{label}不能为空"))
                 failed.add(key)
-            self._check_identity(None if id_at is None else cells[id_at], clean, errors, failed)
-            self._check_school_choices(
+            check_identity(None if id_at is None else cells[id_at], clean, errors, failed)
+            check_school_choices(
                 None if direction_at is None else cells[direction_at],
                 None if class_at is None else cells[class_at],
                 clean,
                 errors,
                 failed,
             )
-            self._check_rules(clean, errors, failed)
+            check_rules(clean, errors, failed)
             return clean, errors
 
         return validate_cells
