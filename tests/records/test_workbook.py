@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import datetime
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,25 @@ def test_row_limit_is_enforced_while_reading(plain_xlsx):
 
 def test_catalog_has_a_column_for_every_key_used_here():
     assert set(KEYS) <= {f.key for f in FIELDS}
+
+
+def test_forged_small_size_with_a_matching_checksum_is_caught(tmp_path):
+    # A bomb that declares a small size and the CRC of just that much: a reader that stops at the declared
+    # size sees nothing wrong, but calamine inflates the whole stream. The check counts what really comes out.
+    data = b"<row>" + bytes(range(256)) * 16_000 + b"</row>"  # 4 MB, compresses about 100:1
+    path = _zip(tmp_path / "forged-crc.xlsx", {"xl/worksheets/sheet1.xml": data})
+    raw = bytearray(path.read_bytes())
+    declared = 1000
+    crc = zlib.crc32(data[:declared]).to_bytes(4, "little")
+    for signature, crc_at, size_at in ((b"PK\x01\x02", 16, 24), (b"PK\x03\x04", 14, 22)):
+        start = raw.find(signature)
+        raw[start + crc_at : start + crc_at + 4] = crc
+        raw[start + size_at : start + size_at + 4] = declared.to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+    with pytest.raises(WorkbookError, match="实际大小与声明不符"):
+        check_archive(path)
+
+
+def test_a_real_workbook_passes_the_archive_check(plain_xlsx, converted):
+    check_archive(plain_xlsx)
+    check_archive(converted["ods"])
