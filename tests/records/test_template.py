@@ -15,6 +15,7 @@ from python_calamine import CalamineWorkbook
 from tests.records.helpers import make_ctx, resident_id, soffice_convert, valid_row
 from xueji.records.catalog import FIELDS, Kind
 from xueji.records.check import check_file
+from xueji.records.codes import code_table
 from xueji.records.template import LAST_SHEET_ROW, TEMPLATE_ROWS, display_width, template_headers, write_template
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
@@ -178,6 +179,13 @@ def test_codes_sheet_lists_every_code_table(full_template):
     tables = {row[0] for row in rows[1:]}
     assert {"民族", "性别", "招生方式", "联招合作类型", "国籍/地区", "本校专业"} <= tables
     assert ["民族", "01", "汉族"] in rows
+    listed = {tuple(row) for row in rows[1:]}
+    for f in FIELDS:
+        if f.code_table:
+            missing = [item for item in code_table(f.code_table).items if (f.code_table, *item) not in listed]
+            assert missing == [], f.code_table
+    assert ("国籍/地区", "HKG", "中国香港") in listed
+    assert ("专业方向（计算机应用）", "710201", "网络技术") in listed
 
 
 def test_template_opens_in_libreoffice_and_keeps_its_sheets(filled):

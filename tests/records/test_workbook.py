@@ -245,3 +245,36 @@ def test_forged_small_size_with_a_matching_checksum_is_caught(tmp_path):
 def test_a_real_workbook_passes_the_archive_check(plain_xlsx, converted):
     check_archive(plain_xlsx)
     check_archive(converted["ods"])
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20),
+        ("scan.pdf", b"%PDF-1.4\n" + bytes(range(256)) * 20),
+        ("renamed.csv", b"\x00\x01\x02" * 2000),
+    ],
+)
+def test_a_file_that_is_not_a_spreadsheet_is_named_as_such(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(WorkbookError) as error:
+        open_table(path)
+    assert error.value.message == "文件不是表格文件：请上传xlsx、xls、ods或csv格式的文件"
+
+
+def test_utf16_csv_is_still_read(tmp_path):
+    path = write_csv(tmp_path / "utf16.csv", "utf-16")
+    assert [number for number, _ in read_all(path)] == [2, 4]
+
+
+def test_missing_required_column_in_a_gbk_csv_is_one_file_level_error(tmp_path):
+    path = tmp_path / "missing.csv"
+    keys = [k for k in KEYS if k != "major"]
+    with path.open("w", encoding="gbk", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers_for(keys, stars=False))
+        writer.writerows(rows_as_lists(keys, [valid_row()]))
+    with pytest.raises(WorkbookError) as error:
+        open_table(path)
+    assert error.value.message == "缺少必填列：专业。请使用系统下载的导入模板，或把表头改成模板中的列名"

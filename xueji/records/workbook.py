@@ -70,7 +70,18 @@ def sniff_format(path: str | Path) -> Format:
         return "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "xls"
+    if not _looks_like_text(path):
+        # A picture, a PDF or a Word file chosen by mistake: say so, rather than "cannot read the CSV".
+        raise WorkbookError("文件不是表格文件：请上传xlsx、xls、ods或csv格式的文件")
     return "csv"
+
+
+def _looks_like_text(path: str | Path) -> bool:
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    return b"\x00" not in head and not head.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"Rar!"))
 
 
 def check_size(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
