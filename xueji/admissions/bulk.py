@@ -12,13 +12,12 @@ Both run inside the batch's transaction (the caller's), so a batch is written wh
 
 from __future__ import annotations
 
-import datetime
 import functools
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from django.db import connection
 
 from xueji.admissions.models import AdmissionRecord
@@ -44,17 +43,16 @@ _STAGE_TYPES = {
 
 
 def _json_default(value: object) -> object:
-    # Only the few non-JSON values reach here (json.dumps handles the rest in C).
-    if isinstance(value, datetime.date):
-        return value.isoformat()
+    # Only the exam score (a Decimal) reaches here; orjson writes dates as ISO text itself.
     if isinstance(value, Decimal):
         return format(value, "f")
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def json_text(data: Mapping[str, object]) -> str:
-    """A clean row as the ``data`` column stores it: dates as ISO text, scores as exact text."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    """A clean row as the ``data`` column stores it: dates as ISO text, scores as exact text. orjson, because
+    the standard library's encoder costs 15 µs a row here, a tenth of an import's time."""
+    return orjson.dumps(data, default=_json_default).decode()
 
 
 def insert_and_update(inserts: Sequence[Mapping[str, Any]], updates: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
@@ -115,6 +113,9 @@ def _generic(inserts: Sequence[Mapping[str, Any]], updates: Sequence[tuple[int, 
 def _postgres(inserts: Sequence[Mapping[str, Any]], updates: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
     stage_columns = ("existing_id", *INSERT_COLUMNS)
     with connection.cursor() as cursor:
+        # The batch and the job's counters commit together, so a commit lost in a server crash is simply
+        # redone when the job resumes: no need to wait for each batch to reach the disk.
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
         definition = ", ".join(["existing_id bigint", *(f"{c} {_STAGE_TYPES[c]}" for c in INSERT_COLUMNS)])
         # Per connection, emptied by every commit: each batch stages only its own rows.
         cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ({definition}) ON COMMIT DELETE ROWS")

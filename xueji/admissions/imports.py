@@ -227,8 +227,7 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
             batch.append((number, clean, errors))
             batch_cells[number] = cells
             if len(batch) >= BATCH_SIZE:
-                failed = _write_batch(job, school, choices, batch)
-                kept = _keep(kept, failed, batch_cells)
+                kept = _keep(kept, _write_batch(job, school, choices, batch), batch_cells)
                 batch, batch_cells = [], {}
                 if progress:
                     job.refresh_from_db()
