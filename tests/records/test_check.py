@@ -241,3 +241,18 @@ def test_report_on_a_libreoffice_file_can_be_annotated(libreoffice_files, tmp_pa
     write_annotated(libreoffice_files["ods"], report, out)
     rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
     assert re.match("身份证件号：与第2行", rows[4][-1])
+
+
+def test_json_and_text_reports_say_the_same(workbook_path):
+    text_out, json_out = io.StringIO(), io.StringIO()
+    assert run_check(workbook_path, make_ctx(), stdout=text_out) == EXIT_ROW_ERRORS
+    assert run_check(workbook_path, make_ctx(), json_output=True, stdout=json_out) == EXIT_ROW_ERRORS
+    data = json.loads(json_out.getvalue())
+    lines = [line for line in text_out.getvalue().splitlines() if line.startswith("第")]
+    expected = []
+    for row in data["rows"]:
+        for e in row["errors"]:
+            mark = "错误" if e["severity"] == "error" else "提示"
+            value = f"“{e['value']}”" if e["value"] else "（空）"
+            expected.append(f"第{row['row']}行  {mark}  {e['label']}  {value}  {e['message']}")
+    assert lines == expected and len(lines) == 4

@@ -10,7 +10,15 @@ import pytest
 
 from tests.records.helpers import headers_for, rows_as_lists, soffice_convert, valid_row, write_xlsx
 from xueji.records.catalog import FIELDS, required_columns
-from xueji.records.workbook import Limits, WorkbookError, check_archive, detect_encoding, open_table, sniff_format
+from xueji.records.workbook import (
+    Limits,
+    WorkbookError,
+    check_archive,
+    detect_encoding,
+    open_table,
+    save_upload,
+    sniff_format,
+)
 
 KEYS = [k for k in valid_row()]
 
@@ -278,3 +286,29 @@ def test_missing_required_column_in_a_gbk_csv_is_one_file_level_error(tmp_path):
     with pytest.raises(WorkbookError) as error:
         open_table(path)
     assert error.value.message == "缺少必填列：专业。请使用系统下载的导入模板，或把表头改成模板中的列名"
+
+
+def test_an_upload_is_copied_until_it_passes_the_size_limit(tmp_path):
+    import io
+
+    target = tmp_path / "upload.xlsx"
+    assert save_upload(io.BytesIO(b"x" * 3000), target, Limits(max_file_bytes=4000)) == target
+    assert target.stat().st_size == 3000
+    with pytest.raises(WorkbookError, match="文件太大"):
+        save_upload(io.BytesIO(b"x" * 5000), tmp_path / "big.xlsx", Limits(max_file_bytes=4000))
+    assert not (tmp_path / "big.xlsx").exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,  # an xls header and nothing behind it
+        b"PK\x05\x06" + b"\x00" * 18,  # an empty zip: no sheets at all
+    ],
+)
+def test_a_damaged_xls_or_empty_archive_is_one_clear_error(tmp_path, content):
+    path = tmp_path / "damaged.xls"
+    path.write_bytes(content)
+    with pytest.raises(WorkbookError) as error:
+        open_table(path)
+    assert "损坏" in error.value.message or "不受支持" in error.value.message
