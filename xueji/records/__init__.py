@@ -32,6 +32,7 @@ One row (single-add form, API) — ``xueji.records.validator``::
     FieldError(key, label, value, message, severity: "error" | "warning", suggestion) .to_dict()
     has_errors(errors) -> bool
     RowValidator(ctx).validate(raw)          # the same, compiled once: use it in loops
+    RowValidator(ctx).for_columns(keys)(cells)   # rows as lists of cells, keys[i] the field of cell i (files)
     DuplicateIdTracker().check(row_number, id_number) -> FieldError | None   # "与第N行身份证件号重复"
 
 A file (pre-check, import) — ``xueji.records.check`` / ``xueji.records.workbook``::
@@ -43,6 +44,7 @@ A file (pre-check, import) — ``xueji.records.check`` / ``xueji.records.workboo
         # never raises for a bad file; CheckReport.to_dict() / .to_json() / .to_text() / .exit_code / .ok
     write_annotated(source, report, out, *, only_failed=False) -> int   # bad cells red, 失败原因 column
     check_rows(open_table(path), ctx) -> Iterator[(row_number, clean, errors)]   # for the background import
+    check_rows_with_cells(table, ctx) -> Iterator[(row_number, clean, errors, cells)]
     open_table(path, limits) -> Table        # raises WorkbookError(message) for the file as a whole
     save_upload(stream, target, limits) -> Path   # copy an upload, stopping at the size limit
     Limits(max_file_bytes=50 MB, max_unpacked_bytes=600 MB, max_entry_ratio=100, max_rows=300_000, …)
@@ -50,7 +52,8 @@ A file (pre-check, import) — ``xueji.records.check`` / ``xueji.records.workboo
 The template — ``xueji.records.template``::
 
     write_template(path_or_buffer, school: SchoolCatalog | None = None, *, rows=TEMPLATE_ROWS, data=()) -> None
-        # `xueji template [--school CODE] -o FILE.xlsx` and the download button; data= pre-fills rows
+        # `xueji template [--school CODE] -o FILE.xlsx` and the download button; data= pre-fills rows.
+        # Drop-downs and input hints cover every row of the sheet; the 性别/出生日期 formulas the first `rows`.
 """
 
 from __future__ import annotations
