@@ -256,3 +256,20 @@ def test_json_and_text_reports_say_the_same(workbook_path):
             value = f"“{e['value']}”" if e["value"] else "（空）"
             expected.append(f"第{row['row']}行  {mark}  {e['label']}  {value}  {e['message']}")
     assert lines == expected and len(lines) == 4
+
+
+def test_csv_rows_shorter_than_the_header_read_as_blank_cells(tmp_path):
+    # Some programs leave out the empty cells at the end of a line.
+    keys = [*KEYS, "email", "former_name"]
+    full = rows_as_lists(keys, [valid_row(1)])[0]
+    path = tmp_path / "short.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers_for(keys, stars=False))
+        writer.writerow(full[: len(KEYS)])  # no 电子信箱, no 曾用名: both optional
+        writer.writerow(rows_as_lists(keys, [valid_row(2)])[0][: KEYS.index("guardian_phone")])
+    report = check_file(path, make_ctx())
+    assert report.rows_checked == 2
+    assert [(r.row, [(e.key, e.message) for e in r.errors]) for r in report.rows] == [
+        (3, [("guardian_phone", "监护人联系电话不能为空")])
+    ]
