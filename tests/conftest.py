@@ -12,6 +12,7 @@ from django.test import Client
 
 from xueji.admissions.imports import imports_dir
 from xueji.admissions.models import AdmissionRecord, ImportJob
+from xueji.students.models import State, Student
 from xueji.orgs.models import Direction, Grade, MajorOffering, Region, Role, School, SchoolClass, Term, User
 from xueji.reference.models import CatalogMajor
 from xueji.reference.services import reference_load
@@ -60,6 +61,7 @@ class World:
     other_city_admin: User
     record_a: AdmissionRecord  # 待报到 at school A
     job_a: ImportJob  # done at school A, with a failure workbook
+    student_a: Student  # checked in at school A, 审核中 at the school level
 
     def client_for(self, user: User) -> Client:
         client = Client()
@@ -141,6 +143,36 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
         failure_file="world-job-a-failures.xlsx",
     )
     (imports_dir() / job_a.failure_file).write_bytes(b"PK placeholder for the failures workbook")
+    checked_in = AdmissionRecord.objects.create(
+        school=school_a,
+        grade=2026,
+        name="李小红",
+        id_type="1",
+        id_number="110101201005120027",
+        gender="2",
+        birth_date=date(2010, 5, 12),
+        offering=offering_a,
+        direction=direction_a,
+        admission_method="1",
+        state=AdmissionRecord.State.CHECKED_IN,
+        data={"name": "李小红", "id_type": "1", "id_number": "110101201005120027", "phone": "13900139001"},
+    )
+    student_a = Student.objects.create(
+        school=school_a,
+        admission=checked_in,
+        grade=2026,
+        school_class=class_a,
+        name="李小红",
+        id_type="1",
+        id_number="110101201005120027",
+        gender="2",
+        birth_date=date(2010, 5, 12),
+        offering=offering_a,
+        direction=direction_a,
+        admission_method="1",
+        data=checked_in.data,
+        state=State.REVIEW_SCHOOL,
+    )
     return World(
         city=city,
         other_city=other_city,
@@ -168,6 +200,7 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
         other_city_admin=make_user("tianjin_admin", Role.CITY_ADMIN, region=other_city),
         record_a=record_a,
         job_a=job_a,
+        student_a=student_a,
     )
 
 

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "xueji.orgs",
     "xueji.audit",
     "xueji.admissions",
+    "xueji.students",
     "xueji.web",
 ]
 

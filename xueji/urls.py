@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("org/", include("xueji.orgs.urls")),
     path("admissions/", include("xueji.admissions.urls")),
+    path("students/", include("xueji.students.urls")),
     path("", include("xueji.web.urls")),
 ]
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -113,23 +113,28 @@ def offering_add(
     return offering
 
 
+def records_using(obj: models.Model, *, skip: tuple[type[models.Model], ...] = ()) -> list[str]:
+    """Every kind of record that points at ``obj`` and how many ("3条招生信息"): why it cannot go."""
+    reasons = []
+    for relation in obj._meta.related_objects:
+        model = relation.related_model
+        if isinstance(model, str) or model in skip or not relation.one_to_many:
+            continue
+        accessor = relation.get_accessor_name()
+        count = getattr(obj, accessor).count() if accessor else 0
+        if count:
+            unit = "名" if model._meta.label == "students.Student" else "条"  # people are counted in 名
+            reasons.append(f"{count}{unit}{model._meta.verbose_name}")
+    return reasons
+
+
 def offering_usage(offering: MajorOffering) -> list[str]:
     """Why a major cannot be removed: every kind of record that refers to it."""
     reasons = []
     class_count = offering.classes.count()
     if class_count:
         reasons.append(_("%(n)d个班级") % {"n": class_count})
-    for relation in offering._meta.related_objects:
-        if relation.related_model in (SchoolClass, Direction):
-            continue
-        accessor = relation.get_accessor_name()
-        if accessor and relation.one_to_many:
-            count = getattr(offering, accessor).count()
-            if count:
-                model = relation.related_model
-                label = model._meta.verbose_name if not isinstance(model, str) else model
-                reasons.append(f"{count}条{label}")
-    return reasons
+    return reasons + records_using(offering, skip=(SchoolClass, Direction))
 
 
 def offering_remove(*, actor: User, offering: MajorOffering, request: HttpRequest | None = None) -> None:
@@ -169,13 +174,7 @@ def direction_add(*, actor: User, offering: MajorOffering, name: str, request: H
 
 def direction_remove(*, actor: User, direction: Direction, request: HttpRequest | None = None) -> None:
     with transaction.atomic():
-        used = [
-            f"{getattr(direction, rel.get_accessor_name() or '').count()}条{rel.related_model._meta.verbose_name}"
-            for rel in direction._meta.related_objects
-            if rel.one_to_many
-            and not isinstance(rel.related_model, str)
-            and getattr(direction, rel.get_accessor_name() or "").exists()
-        ]
+        used = records_using(direction)
         if used:
             raise ValidationError(
                 _("专业方向“%(name)s”正在使用中（%(usage)s），不能删除")
@@ -205,6 +204,16 @@ def grade_remove(*, actor: User, grade: Grade, request: HttpRequest | None = Non
     with transaction.atomic():
         if grade.classes.exists():
             raise ValidationError(_("%(grade)s下还有班级，不能删除") % {"grade": grade})
+        from xueji.admissions.models import AdmissionRecord
+        from xueji.students.models import Student
+
+        admitted = AdmissionRecord.objects.filter(school=grade.school, grade=grade.year).count()
+        enrolled = Student.objects.filter(school=grade.school, grade=grade.year).count()
+        if admitted or enrolled:
+            raise ValidationError(
+                _("%(grade)s正在使用中（%(a)d条招生信息、%(s)d名学生），不能删除")
+                % {"grade": grade, "a": admitted, "s": enrolled}
+            )
         audit_record(actor=actor, action="grade.remove", obj=grade, before={"year": grade.year}, request=request)
         grade.delete()
 
@@ -245,6 +254,12 @@ def class_save(
 
 def class_remove(*, actor: User, school_class: SchoolClass, request: HttpRequest | None = None) -> None:
     with transaction.atomic():
+        used = records_using(school_class)
+        if used:
+            raise ValidationError(
+                _("班级“%(name)s”正在使用中（%(usage)s），不能删除")
+                % {"name": school_class.name, "usage": "、".join(used)}
+            )
         audit_record(
             actor=actor,
             action="class.remove",

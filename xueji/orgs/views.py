@@ -375,8 +375,12 @@ def class_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
 @roles_required(Role.REGISTRAR)
 def class_remove(request: AuthedRequest, pk: int) -> HttpResponse:
     school_class = get_object_or_404(classes_visible_to(request.user), pk=pk)
-    services.class_remove(actor=request.user, school_class=school_class, request=request)
-    messages.success(request, f"已删除班级：{school_class.name}")
+    try:
+        services.class_remove(actor=request.user, school_class=school_class, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"已删除班级：{school_class.name}")
     return redirect("orgs:class_list")
 
 

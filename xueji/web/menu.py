@@ -44,9 +44,10 @@ MENU: tuple[MenuSection, ...] = (
     MenuSection(
         "新生管理",
         (
-            MenuItem("新生报到", "web:pending", (REGISTRAR,), {"feature": "checkin"}),
-            MenuItem("学籍管理", "web:pending", (REGISTRAR, LEADER, DISTRICT, CITY), {"feature": "students"}),
-            MenuItem("学籍审核", "web:pending", (LEADER, DISTRICT, CITY), {"feature": "review"}),
+            MenuItem("新生报到", "students:checkin", (REGISTRAR,)),
+            MenuItem("学籍管理", "students:list", (REGISTRAR, LEADER, DISTRICT, CITY)),
+            MenuItem("学籍审核", "students:review", (LEADER, DISTRICT, CITY)),
+            MenuItem("学籍状态", "students:status", (REGISTRAR, LEADER, DISTRICT, CITY)),
         ),
     ),
     MenuSection(
@@ -67,9 +68,6 @@ MENU: tuple[MenuSection, ...] = (
 
 # Features listed in the menu but not built yet: the page says so plainly instead of a 404.
 PENDING_FEATURES = {
-    "checkin": "新生报到",
-    "students": "学籍管理",
-    "review": "学籍审核",
     "archive": "档案管理",
     "stats": "统计查询",
 }

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from xueji.students import views
+
+app_name = "students"
+urlpatterns = [
+    path("checkin/", views.checkin, name="checkin"),
+    path("", views.student_list, name="list"),
+    path("action/", views.student_action, name="action"),
+    path("<int:pk>/", views.student_detail, name="detail"),
+    path("review/", views.review, name="review"),
+    path("status/", views.status, name="status"),
+]

@@ -1,0 +1,236 @@
+"""新生管理: 新生报到, 学籍管理 (按条件提交, 撤销报到), 学籍审核 (three levels) and 学籍状态."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from xueji.admissions.selectors import can_see_personal_data, keyset_page, mask_id_number
+from xueji.orgs.models import Role
+from xueji.orgs.selectors import classes_visible_to, offerings_visible_to, schools_visible_to
+from xueji.orgs.views import AuthedRequest, roles_required
+from xueji.records.catalog import FIELDS
+from xueji.students import services
+from xueji.students.models import State
+from xueji.students.selectors import (
+    checkin_candidates,
+    review_queue,
+    state_counts,
+    student_filter,
+    students_visible_to,
+)
+from xueji.students.workflow import ACTION_LABELS, Action, TransitionResult, transition_apply
+
+ALL_ROLES = (Role.REGISTRAR, Role.SCHOOL_LEADER, Role.DISTRICT_REVIEWER, Role.CITY_ADMIN)
+REVIEWERS = (Role.SCHOOL_LEADER, Role.DISTRICT_REVIEWER, Role.CITY_ADMIN)
+PAGE_SIZE = 50
+FILTER_KEYS = ("school", "grade", "class", "major", "state", "q")
+
+
+def _page(request: AuthedRequest, records: QuerySet, size: int = PAGE_SIZE) -> dict[str, object]:  # type: ignore[type-arg]
+    get = request.GET
+    after = get.get("after")
+    rows, next_after = keyset_page(records, after=int(after) if after and after.isdigit() else None, size=size)
+    show_personal = can_see_personal_data(request.user)
+    for row in rows:
+        row.shown_id = row.id_number if show_personal else mask_id_number(row.id_number)  # type: ignore[attr-defined]
+    params = {k: v for k, v in get.items() if k != "after" and v}
+    return {
+        "rows": rows,
+        "total": records.count(),
+        "next_url": f"?{urlencode({**params, 'after': next_after})}" if next_after else None,
+        "first_url": f"?{urlencode(params)}" if after else None,
+        "filters": get,
+        "filter_items": [(k, v) for k, v in params.items() if k in FILTER_KEYS],
+    }
+
+
+def _filter_choices(request: AuthedRequest) -> dict[str, object]:
+    user = request.user
+    return {
+        "schools": schools_visible_to(user).order_by("code")
+        if user.role in (Role.DISTRICT_REVIEWER, Role.CITY_ADMIN)
+        else None,
+        "offerings": offerings_visible_to(user)
+        .select_related("major", "school")
+        .order_by("school__code", "major__code"),
+        "classes": classes_visible_to(user).select_related("grade").order_by("-grade__year", "name")
+        if user.role in (Role.REGISTRAR, Role.SCHOOL_LEADER)
+        else None,
+        "grades": sorted(set(students_visible_to(user).values_list("grade", flat=True).distinct()), reverse=True),
+        "states": State.choices,
+    }
+
+
+def _selected(request: AuthedRequest, records: QuerySet) -> QuerySet:  # type: ignore[type-arg]
+    """The POSTed selection: the ticked ids, or (scope=all) every record matching the posted filters."""
+    if request.POST.get("scope") == "all":
+        return records
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    return records.filter(pk__in=ids)
+
+
+def _report(request: AuthedRequest, verb: str, result: TransitionResult) -> None:
+    if result.done:
+        messages.success(request, f"{verb}：{len(result.done)} 人。")
+    if result.already_handled:
+        names = "、".join(f"{name}（{state}）" for _pk, name, state in result.already_handled[:20])
+        more = f"等 {len(result.already_handled)} 人" if len(result.already_handled) > 20 else ""
+        messages.warning(request, f"以下学生已被处理，未重复操作：{names}{more}")
+    if result.refused:
+        lines = "；".join(f"{name}：{'；'.join(reasons)}" for _pk, name, reasons in result.refused[:20])
+        more = f"（共 {len(result.refused)} 人，仅列出前20人）" if len(result.refused) > 20 else ""
+        messages.error(request, f"以下学生未提交，仍为未提交：{lines}{more}")
+    if not (result.done or result.already_handled or result.refused):
+        messages.info(request, "没有符合条件的学生。")
+
+
+def _back(request: AuthedRequest, name: str) -> HttpResponse:
+    params = {k: v for k, v in request.POST.items() if k in FILTER_KEYS and v}
+    response = redirect(name)
+    if params:
+        response["Location"] += "?" + urlencode(params)
+    return response
+
+
+# ---------------------------------------------------------------- 新生报到
+
+
+@roles_required(Role.REGISTRAR)
+def checkin(request: AuthedRequest) -> HttpResponse:
+    params: QueryDict = request.POST if request.method == "POST" else request.GET
+    if request.method == "GET" and "grade" not in request.GET:
+        # The intake year by default: the newest grade that has records waiting.
+        newest = checkin_candidates(request.user, {}).order_by("-grade").values_list("grade", flat=True).first()
+        if newest:
+            return redirect(f"{request.path}?grade={newest}")
+    candidates = checkin_candidates(request.user, params)
+    if request.method == "POST":
+        count = services.checkin(actor=request.user, records=_selected(request, candidates), request=request)
+        if count:
+            messages.success(request, f"已报到注册 {count} 人，可在“学籍管理”中查看和提交。")
+        else:
+            messages.info(request, "没有选中待报到的学生。")
+        return _back(request, "students:checkin")
+    context = _page(request, candidates.select_related("offering__major", "direction"))
+    context.update(
+        offerings=offerings_visible_to(request.user).select_related("major").order_by("major__code"),
+        grades=sorted(
+            set(checkin_candidates(request.user, {}).values_list("grade", flat=True).distinct()), reverse=True
+        ),
+    )
+    return render(request, "students/checkin.html", context)
+
+
+# ---------------------------------------------------------------- 学籍管理
+
+
+@roles_required(*ALL_ROLES)
+def student_list(request: AuthedRequest) -> HttpResponse:
+    records = student_filter(students_visible_to(request.user), request.GET)
+    context = _page(request, records.select_related("offering__major", "direction", "school", "school_class"))
+    context.update(_filter_choices(request))
+    context["is_registrar"] = request.user.role == Role.REGISTRAR
+    context["show_school"] = request.user.role in (Role.DISTRICT_REVIEWER, Role.CITY_ADMIN)
+    return render(request, "students/list.html", context)
+
+
+@require_POST
+@roles_required(Role.REGISTRAR)
+def student_action(request: AuthedRequest) -> HttpResponse:
+    records = _selected(request, student_filter(students_visible_to(request.user), request.POST))
+    action = request.POST.get("action")
+    if action == "submit":
+        result = transition_apply(
+            actor=request.user, action=Action.SUBMIT, students=records, check=services.submit_check, request=request
+        )
+        _report(request, "已提交审核", result)
+    elif action == "undo":
+        undone = services.checkin_undo(actor=request.user, students=records, request=request)
+        if undone.undone:
+            messages.success(request, f"已撤销报到 {undone.undone} 人，招生信息恢复为待报到。")
+        if undone.refused:
+            messages.error(request, f"以下学生已提交过审核，不能撤销报到：{'、'.join(undone.refused[:20])}")
+    else:
+        messages.error(request, "未知的操作")
+    return _back(request, "students:list")
+
+
+@roles_required(*ALL_ROLES)
+def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    student = get_object_or_404(
+        students_visible_to(request.user).select_related("school", "offering__major", "direction", "school_class"),
+        pk=pk,
+    )
+    show_personal = can_see_personal_data(request.user)
+    items = []
+    for f in FIELDS:
+        value = student.data.get(f.key)
+        text = "" if value in (None, "") else str(value)
+        if text and not show_personal and f.kind.value in ("id_number", "phone", "email"):
+            text = mask_id_number(text) if f.kind.value == "id_number" else "（仅学籍管理员可见）"
+        items.append((f.label, text))
+    history = student.actions.select_related("actor")
+    return render(
+        request,
+        "students/detail.html",
+        {
+            "student": student,
+            "items": items,
+            "history": history,
+            "labels": ACTION_LABELS,
+            "states": dict(State.choices),
+        },
+    )
+
+
+# ---------------------------------------------------------------- 学籍审核
+
+
+@roles_required(*REVIEWERS)
+def review(request: AuthedRequest) -> HttpResponse:
+    queue = review_queue(request.user)
+    if request.method == "POST":
+        action = Action.RETURN if request.POST.get("action") == "return" else Action.APPROVE
+        try:
+            result = transition_apply(
+                actor=request.user,
+                action=action,
+                students=_selected(request, student_filter(queue, request.POST)),
+                reason=request.POST.get("reason", ""),
+                request=request,
+            )
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        else:
+            _report(request, "已审核通过" if action == Action.APPROVE else "已退回", result)
+        return _back(request, "students:review")
+    records = student_filter(queue, request.GET)
+    context = _page(request, records.select_related("offering__major", "direction", "school"))
+    context.update(_filter_choices(request))
+    context["pending_total"] = queue.count()
+    context["show_school"] = request.user.role in (Role.DISTRICT_REVIEWER, Role.CITY_ADMIN)
+    return render(request, "students/review.html", context)
+
+
+# ---------------------------------------------------------------- 学籍状态
+
+
+@roles_required(*ALL_ROLES)
+def status(request: AuthedRequest) -> HttpResponse:
+    students = students_visible_to(request.user)
+    overall = state_counts(students)[0]
+    context: dict[str, object] = {"overall": overall, "states": State.choices}
+    if request.user.role == Role.CITY_ADMIN:
+        context["by_district"] = state_counts(students, "district")
+    if request.user.role in (Role.CITY_ADMIN, Role.DISTRICT_REVIEWER):
+        context["by_school"] = state_counts(students, "school")
+    total = overall["total"]
+    context["all_approved"] = bool(total) and overall[State.APPROVED.value] == total
+    return render(request, "students/status.html", context)
