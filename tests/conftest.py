@@ -12,10 +12,10 @@ from django.test import Client
 
 from xueji.admissions.imports import imports_dir
 from xueji.admissions.models import AdmissionRecord, ImportJob
-from xueji.students.models import State, Student
 from xueji.orgs.models import Direction, Grade, MajorOffering, Region, Role, School, SchoolClass, Term, User
 from xueji.reference.models import CatalogMajor
 from xueji.reference.services import reference_load
+from xueji.students.models import State, Student
 
 PASSWORD = "Persona-pass-2026"
 CHROMIUM = "/usr/bin/chromium"

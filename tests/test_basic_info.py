@@ -7,7 +7,7 @@ from django.urls import reverse
 from tests.conftest import World
 from xueji.admissions.models import AdmissionRecord
 from xueji.audit.models import AuditEvent
-from xueji.orgs.models import Direction, Grade, MajorOffering, Region, School, SchoolClass, Term
+from xueji.orgs.models import Direction, Grade, MajorOffering, Region, School, SchoolClass
 from xueji.reference.models import CatalogMajor
 
 
