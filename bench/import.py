@@ -92,21 +92,6 @@ def run_child(database_url: str, source: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def postgres_database(base_url: str) -> tuple[str, callable]:  # type: ignore[valid-type]
-    import psycopg
-
-    name = f"xueji_bench_{os.getpid()}"
-    admin = base_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return base_url.rsplit("/", 1)[0] + "/" + name, drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -124,10 +109,9 @@ def main() -> None:
         bare_read(source)
         floor = time.perf_counter() - started
         print(f"file: {args.rows} rows, {source.stat().st_size / 1e6:.1f} MB; bare calamine read {floor:.2f} s")
-        targets = [("SQLite", "sqlite:///" + str(Path(folder) / "bench.sqlite3"), None)]
-        if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-            url, drop = postgres_database(os.environ["DATABASE_URL"])
-            targets.append(("PostgreSQL", url, drop))
+        import bench_db  # type: ignore[import-not-found]
+
+        targets = [(label, url.replace("@DATA@", folder), drop) for label, url, drop in bench_db.targets()]
         for label, url, drop in targets:
             try:
                 result = run_child(url, source)
