@@ -125,6 +125,16 @@ CASES = [
         allowed=ALL,
         in_scope={"registrar_a", "leader_a", "reviewer_a", "city_admin"},
     ),
+    # student_a is in review: read-only to the school, the registrar is sent to its page with the reason.
+    Case(
+        "students:edit",
+        kwargs=lambda w: {"pk": w.student_a.pk},
+        allowed=REGISTRARS,
+        in_scope={"registrar_a"},
+        ok=302,
+    ),
+    # Nothing ticked: the registrar is sent back to the list with a message.
+    Case("students:batch", "post", allowed=REGISTRARS, ok=302),
     Case("students:review", allowed={"leader_a"} | REVIEWERS | CITY),
     Case("students:review", "post", allowed={"leader_a"} | REVIEWERS | CITY, data={"action": "approve"}, ok=302),
     Case("students:status", allowed=ALL),

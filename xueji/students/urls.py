@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.student_list, name="list"),
     path("action/", views.student_action, name="action"),
     path("<int:pk>/", views.student_detail, name="detail"),
+    path("<int:pk>/edit/", views.student_edit, name="edit"),
+    path("batch/", views.student_batch, name="batch"),
     path("review/", views.review, name="review"),
     path("status/", views.status, name="status"),
 ]

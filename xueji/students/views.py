@@ -11,12 +11,20 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from xueji.admissions.forms import AdmissionForm, form_groups
 from xueji.admissions.selectors import can_see_personal_data, keyset_page, mask_id_number
 from xueji.orgs.models import Role
-from xueji.orgs.selectors import classes_visible_to, offerings_visible_to, schools_visible_to
+from xueji.orgs.selectors import (
+    classes_visible_to,
+    grades_visible_to,
+    offerings_visible_to,
+    school_catalog,
+    schools_visible_to,
+)
 from xueji.orgs.views import AuthedRequest, roles_required
-from xueji.records.catalog import FIELDS
-from xueji.students import services
+from xueji.records.catalog import FIELDS, FIELDS_BY_KEY
+from xueji.students import edits, services
+from xueji.students.forms import batch_form, batch_rows, student_initial
 from xueji.students.models import State
 from xueji.students.selectors import (
     checkin_candidates,
@@ -63,7 +71,7 @@ def _filter_choices(request: AuthedRequest) -> dict[str, object]:
         "classes": classes_visible_to(user).select_related("grade").order_by("-grade__year", "name")
         if user.role in (Role.REGISTRAR, Role.SCHOOL_LEADER)
         else None,
-        "grades": sorted(set(students_visible_to(user).values_list("grade", flat=True).distinct()), reverse=True),
+        "grades": sorted(set(grades_visible_to(user).values_list("year", flat=True)), reverse=True),
         "states": State.choices,
     }
 
@@ -188,6 +196,75 @@ def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "states": dict(State.choices),
         },
     )
+
+
+# ---------------------------------------------------------------- 编辑 and 批量处理
+
+
+@roles_required(Role.REGISTRAR)
+def student_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    student = get_object_or_404(
+        students_visible_to(request.user).select_related("school", "direction", "school_class"), pk=pk
+    )
+    reason = edits.read_only_reason(student.state)
+    if reason:
+        messages.error(request, f"{student.name}：{reason}")
+        return redirect("students:detail", pk=student.pk)
+    catalog = school_catalog(student.school)
+    if request.method != "POST":
+        form = AdmissionForm(None, catalog=catalog, initial=student_initial(student))
+    else:
+        form = AdmissionForm(request.POST, catalog=catalog)
+        result = edits.student_update(actor=request.user, student=student, raw=form.raw(), request=request)
+        if result.ok:
+            if result.changed:
+                labels = "、".join(FIELDS_BY_KEY[key].label for key in result.changed)
+                messages.success(request, f"已保存：{student.name}（修改了{labels}）")
+            else:
+                messages.info(request, "没有修改任何内容。")
+            return redirect("students:detail", pk=student.pk)
+        for error in result.errors:
+            if error.severity == "error":
+                form.add_error(error.key if error.key in form.fields else None, error.message)
+    return render(request, "students/edit.html", {"form": form, "groups": form_groups(form), "student": student})
+
+
+@require_POST
+@roles_required(Role.REGISTRAR)
+def student_batch(request: AuthedRequest) -> HttpResponse:
+    """批量处理: the list's selection (ticked, or all that match) comes in; the first POST shows the fields to
+    set, the second (``apply``) sets them and shows who changed and who did not, and why."""
+    records = _selected(request, student_filter(students_visible_to(request.user), request.POST))
+    school = request.user.school
+    count = records.count()
+    if not count or school is None:
+        messages.info(request, "没有选中学生：请先勾选学生，或点“按条件批量处理”。")
+        return _back(request, "students:list")
+    chosen = {key for key in request.POST.getlist("set") if key in edits.BATCH_KEYS}
+    majors = list(records.order_by().values_list("offering__major__code", flat=True).distinct()[:2])
+    initial = {"major": majors[0]} if len(majors) == 1 else None
+    form = batch_form(
+        request.POST if "apply" in request.POST else None, catalog=school_catalog(school), initial=initial
+    )
+    context: dict[str, object] = {
+        "count": count,
+        "read_only": records.exclude(state=State.UNSUBMITTED).count(),
+        "selection": [(k, v) for k, v in request.POST.items() if k in (*FILTER_KEYS, "scope") and v],
+        "ids": request.POST.getlist("ids") if request.POST.get("scope") != "all" else [],
+        "filter_items": [(k, v) for k, v in request.POST.items() if k in FILTER_KEYS and v],
+    }
+    if "apply" in request.POST:
+        values = {f.key: request.POST.get(f.key, "") for f in edits.BATCH_FIELDS if f.key in chosen}
+        try:
+            result = edits.students_batch_update(actor=request.user, students=records, values=values, request=request)
+        except edits.BatchError as error:
+            context["error"] = str(error)
+        else:
+            labels = "、".join(FIELDS_BY_KEY[key].label for key in values)
+            context.update(result=result, labels=labels, refused=result.refused[:500])
+            return render(request, "students/batch_result.html", context)
+    context["rows"] = batch_rows(form, chosen)
+    return render(request, "students/batch.html", context)
 
 
 # ---------------------------------------------------------------- 学籍审核
