@@ -9,6 +9,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import PERSONAS, World
+from xueji.students.exports import exports_dir
+from xueji.students.models import ExportJob
 
 ALL = set(PERSONAS)
 CITY = {"city_admin", "other_city_admin"}
@@ -26,6 +28,13 @@ class Case:
     in_scope: set[str] | None = None  # of the allowed, those whose scope holds the object (None: all)
     data: dict[str, str] = field(default_factory=dict)
     ok: int = 200
+
+
+def _finished_export(w: World) -> ExportJob:
+    (exports_dir() / "world-export.csv").write_bytes(b"\xef\xbb\xbf\xe5\xa7\x93\xe5\x90\x8d\r\n")
+    return ExportJob.objects.create(
+        user=w.registrar_a, columns=["name"], file_format="csv", status="done", stored_name="world-export.csv"
+    )
 
 
 CASES = [
@@ -135,6 +144,17 @@ CASES = [
     ),
     # Nothing ticked: the registrar is sent back to the list with a message.
     Case("students:batch", "post", allowed=REGISTRARS, ok=302),
+    Case("students:export", allowed=ALL),
+    # Only registrar_a's school has students: the file for those in scope, the page with a message for others.
+    Case("students:export", "post", allowed=ALL, data={"columns": "name"}),
+    Case("students:export_jobs", allowed=ALL),
+    # An export is its user's alone: everyone else, whatever the role, is told it does not exist.
+    Case(
+        "students:export_download",
+        kwargs=lambda w: {"pk": _finished_export(w).pk},
+        allowed=ALL,
+        in_scope={"registrar_a"},
+    ),
     Case("students:review", allowed={"leader_a"} | REVIEWERS | CITY),
     Case("students:review", "post", allowed={"leader_a"} | REVIEWERS | CITY, data={"action": "approve"}, ok=302),
     Case("students:status", allowed=ALL),

@@ -95,3 +95,46 @@ class ReviewAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student_id}:{self.action}"
+
+
+class ExportJob(models.Model):
+    """A large 导出 (more rows than a request should write): its filters, columns, progress and file. Only
+    the user who asked sees it; the worker applies that user's scope and masking again when it runs."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("导出中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="student_exports")
+    filters = models.JSONField(default=dict)
+    columns = models.JSONField(default=list)
+    file_format = models.CharField(max_length=8, default="xlsx")
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    stored_name = models.CharField(max_length=255, blank=True)  # under MEDIA_ROOT/exports/
+    error_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("导出任务")
+        indexes = [models.Index(fields=["user", "-created_at"], name="student_export_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.pk}:{self.file_format}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, int(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def download_name(self) -> str:
+        return f"学籍导出-{timezone.localtime(self.created_at):%Y%m%d-%H%M}.{self.file_format}"

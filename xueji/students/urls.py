@@ -12,6 +12,9 @@ urlpatterns = [
     path("<int:pk>/", views.student_detail, name="detail"),
     path("<int:pk>/edit/", views.student_edit, name="edit"),
     path("batch/", views.student_batch, name="batch"),
+    path("export/", views.student_export, name="export"),
+    path("export/jobs/", views.export_jobs, name="export_jobs"),
+    path("export/<int:pk>/download/", views.export_download, name="export_download"),
     path("review/", views.review, name="review"),
     path("status/", views.status, name="status"),
 ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from xueji.admissions.forms import AdmissionForm, form_groups
@@ -23,7 +24,7 @@ from xueji.orgs.selectors import (
 )
 from xueji.orgs.views import AuthedRequest, roles_required
 from xueji.records.catalog import FIELDS, FIELDS_BY_KEY
-from xueji.students import edits, services
+from xueji.students import edits, exports, services
 from xueji.students.forms import batch_form, batch_rows, student_initial
 from xueji.students.models import State
 from xueji.students.selectors import (
@@ -265,6 +266,82 @@ def student_batch(request: AuthedRequest) -> HttpResponse:
             return render(request, "students/batch_result.html", context)
     context["rows"] = batch_rows(form, chosen)
     return render(request, "students/batch.html", context)
+
+
+# ---------------------------------------------------------------- 导出
+
+CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
+EXPORT_JOBS_SHOWN = 10
+
+
+def _export_jobs_context(request: AuthedRequest) -> dict[str, object]:
+    jobs = list(exports.export_jobs_visible_to(request.user)[:EXPORT_JOBS_SHOWN])
+    active = any(j.status in (j.Status.QUEUED, j.Status.RUNNING) for j in jobs)
+    return {"jobs": jobs, "active": active}
+
+
+@roles_required(*ALL_ROLES)
+def student_export(request: AuthedRequest) -> HttpResponse:
+    """导出 with 导出项选择: GET shows the columns to tick for the list's filters; POST writes the file at once
+    (small) or queues a background export with a progress bar (large)."""
+    params: QueryDict = request.POST if request.method == "POST" else request.GET
+    filters = exports.clean_filters(params)
+    students = exports.export_queryset(request.user, filters)
+    chosen = exports.clean_columns(params.getlist("columns")) if request.method == "POST" else []
+    file_format = "csv" if params.get("format") == "csv" else "xlsx"
+    context: dict[str, object] = {
+        "groups": exports.column_groups(),
+        "chosen": set(chosen or exports.DEFAULT_COLUMNS),
+        "format": file_format,
+        "filter_items": list(filters.items()),
+        "show_school": request.user.role in (Role.DISTRICT_REVIEWER, Role.CITY_ADMIN),
+        "masked": not can_see_personal_data(request.user),
+        "limit": exports.export_inline_limit(),
+        **_export_jobs_context(request),
+    }
+    if request.method == "POST":
+        total = students.count()
+        if not chosen:
+            context["error"] = "请至少勾选一个导出项"
+        elif not total:
+            context["error"] = "没有符合条件的学生，未导出"
+        elif total > exports.export_inline_limit():
+            exports.export_job_create(
+                user=request.user, filters=filters, columns=chosen, file_format=file_format, total=total
+            )
+            messages.success(request, f"共 {total} 人，正在后台导出，完成后可在下方下载。")
+            response = redirect("students:export")
+            if filters:
+                response["Location"] += "?" + urlencode(filters)
+            return response
+        else:
+            content, _count = exports.export_now(
+                user=request.user, filters=filters, columns=chosen, file_format=file_format, request=request
+            )
+            name = f"学籍导出-{timezone.localtime():%Y%m%d-%H%M}.{file_format}"
+            download = HttpResponse(content, content_type=CONTENT_TYPES[file_format])
+            download["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+            return download
+        context["chosen"] = set(chosen or exports.DEFAULT_COLUMNS)
+    context["total"] = students.count()
+    return render(request, "students/export.html", context)
+
+
+@roles_required(*ALL_ROLES)
+def export_jobs(request: AuthedRequest) -> HttpResponse:
+    """htmx: the user's exports, polled every second while one is queued or running."""
+    return render(request, "students/export_jobs.html", _export_jobs_context(request))
+
+
+@roles_required(*ALL_ROLES)
+def export_download(request: AuthedRequest, pk: int) -> FileResponse:
+    job = get_object_or_404(exports.export_jobs_visible_to(request.user), pk=pk)
+    path = exports.export_file(job)
+    if path is None:
+        raise Http404
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=job.download_name, content_type=CONTENT_TYPES[job.file_format]
+    )
 
 
 # ---------------------------------------------------------------- 学籍审核
