@@ -1,0 +1,131 @@
+"""Benchmark: 学籍管理 导出 of 50,000 students with every column.
+
+    .venv/bin/python bench/export.py [--students 50000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/export.py
+
+Builds one school with 50,000 students carrying a full catalog row (set up, not timed), then times the export
+as the background task writes it (``export_rows`` → ``write_export``: tuples from ``values_list().iterator()``,
+no model instances) for csv and xlsx, as the registrar (no masking) with every column ticked. Prints rows/s.
+SQLite always; PostgreSQL when DATABASE_URL is set (a fresh database beside the one named, dropped afterwards).
+Target (issue 5, PostgreSQL, 2 cores): at least 20,000 rows/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def child(database_url: str, data_dir: str, count: int) -> None:
+    os.environ.update(DATABASE_URL=database_url, XUEJI_DATA_DIR=data_dir, DJANGO_SETTINGS_MODULE="xueji.settings")
+    import django
+
+    django.setup()
+    from datetime import date
+
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from tests.admissions.helpers import school_a_row
+    from xueji.admissions.models import AdmissionRecord
+    from xueji.admissions.services import json_value
+    from xueji.orgs.models import Direction, Grade, MajorOffering, Region, Role, School, SchoolClass, User
+    from xueji.orgs.selectors import school_catalog
+    from xueji.records.context import RowContext
+    from xueji.records.validator import RowValidator
+    from xueji.reference.models import CatalogMajor
+    from xueji.reference.services import reference_load
+    from xueji.students.exports import COLUMNS, export_queryset, export_rows, write_export
+    from xueji.students.models import State, Student
+
+    reference_load()
+    city = Region.objects.create(code="110000", name="北京市", kind=Region.Kind.CITY)
+    district = Region.objects.create(code="110101", name="东城区", kind=Region.Kind.DISTRICT, parent=city)
+    school = School.objects.create(code="3111010001", name="东城职业教育中心", district=district)
+    offering = MajorOffering.objects.create(school=school, major=CatalogMajor.objects.get(code="710201"))
+    Direction.objects.create(offering=offering, name="网络应用")
+    grade = Grade.objects.create(school=school, year=2026)
+    school_class = SchoolClass.objects.create(school=school, grade=grade, offering=offering, name="2026级1班")
+    registrar = User.objects.create(username="registrar", role=Role.REGISTRAR, school=school)
+    # One full, valid catalog row (as the import stores it); every student carries it with its own name and number.
+    clean, errors = RowValidator(RowContext(school=school_catalog(school))).validate(school_a_row(1))
+    assert not [e for e in errors if e.severity == "error"], errors
+    template = {key: json_value(value) for key, value in clean.items()}
+    for start in range(0, count, 5000):
+        numbers = [f"110101201001{n % 28 + 1:02d}{n:04d}" for n in range(start, min(count, start + 5000))]
+        records = AdmissionRecord.objects.bulk_create(
+            [
+                AdmissionRecord(school=school, grade=2026, name=f"学生{n[-5:]}", id_type="1", id_number=n,
+                                offering=offering, admission_method="1", state=AdmissionRecord.State.CHECKED_IN,
+                                data={**template, "name": f"学生{n[-5:]}", "id_number": n})
+                for n in numbers
+            ]
+        )  # fmt: skip
+        Student.objects.bulk_create(
+            [
+                Student(school=school, admission=r, grade=2026, school_class=school_class, name=r.name, id_type="1",
+                        id_number=r.id_number, birth_date=date(2010, 1, 1), offering=offering, admission_method="1",
+                        data=r.data, state=State.APPROVED, student_no=f"G{r.id_number}")
+                for r in records
+            ]
+        )  # fmt: skip
+
+    columns = [c.key for c in COLUMNS]
+    figures: dict[str, list[float]] = {}
+    for file_format in ("csv", "xlsx"):
+        out = Path(data_dir) / f"export.{file_format}"
+        started = time.perf_counter()
+        rows = export_rows(export_queryset(registrar, {}), columns, show_personal=True)
+        written = write_export(rows, columns, file_format, out)
+        seconds = time.perf_counter() - started
+        assert written == count, (written, count)
+        figures[file_format] = [seconds, written / seconds, out.stat().st_size / 1e6]
+    # The read alone (query + turning codes into names, no file), to tell the database from the writer.
+    started = time.perf_counter()
+    read = sum(1 for _row in export_rows(export_queryset(registrar, {}), columns, show_personal=True))
+    seconds = time.perf_counter() - started
+    figures["rows only (no file)"] = [seconds, read / seconds, 0.0]
+    print(json.dumps({"columns": len(columns), "figures": figures}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--students", type=int, default=50_000)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], args.students)
+        return
+    import bench_db  # type: ignore[import-not-found]
+
+    for label, url, drop in bench_db.targets():
+        try:
+            with tempfile.TemporaryDirectory(prefix="xueji-bench-") as data_dir:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--students", str(args.students), "--child",
+                     url.replace("@DATA@", data_dir), data_dir],
+                    check=True, capture_output=True, text=True,
+                )  # fmt: skip
+        finally:
+            if drop:
+                drop()
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        for name, (seconds, rate, megabytes) in result["figures"].items():
+            size = f"{megabytes:6.1f} MB" if megabytes else ""
+            print(
+                f"{label:10} export {args.students:,} × {result['columns']} columns, {name:20} "
+                f"{seconds:6.2f} s {rate:9,.0f} rows/s {size}"
+            )
+
+
+if __name__ == "__main__":
+    main()
