@@ -99,12 +99,13 @@ def _chunks(ids: Sequence[int], size: int = 900) -> Iterator[Sequence[int]]:
 
 
 def _id_sets(ids: Sequence[int]) -> Iterator[tuple[str, list[Any]]]:
-    """SQL conditions "id …" covering ``ids``: one ``= ANY(array)`` on PostgreSQL (one statement for 50,000
-    students), IN lists of at most 900 elsewhere (SQLite's limit on bound parameters)."""
+    """SQL conditions "id …" covering ``ids``: on PostgreSQL one ``IN (SELECT unnest(array))`` for any number
+    of students (the planner joins it like a table; ``= ANY(array)`` scanned the array once per row), elsewhere
+    IN lists of at most 900 (SQLite's limit on bound parameters)."""
     if not ids:
         return
     if connection.vendor == "postgresql":
-        yield "= ANY(%s)", [list(ids)]
+        yield "IN (SELECT unnest(%s::bigint[]))", [list(ids)]
         return
     for chunk in _chunks(ids):
         yield f"IN ({', '.join(['%s'] * len(chunk))})", list(chunk)
@@ -151,6 +152,12 @@ def transition_apply(
         elif transition.action == Action.SUBMIT:
             changes["return_reason"] = ""
         columns = ", ".join(f"{column} = %s" for column in changes)
+        if transition.assigns_student_no:
+            # 学籍号 "G" + the ID number in the same UPDATE: one write of each row, not two.
+            columns += (
+                ", student_no = CASE WHEN id_type = '1' AND student_no IS NULL THEN 'G' || id_number"
+                " ELSE student_no END"
+            )
         values = [connection.ops.adapt_datetimefield_value(v) if v is now else str(v) for v in changes.values()]
         try:
             with connection.cursor() as cursor:
@@ -163,7 +170,7 @@ def transition_apply(
             raise ValidationError("有学生的身份证件号已在其他学校注册学籍（一人一籍），请刷新后重试") from error
         _record_actions(eligible, transition, actor, reason, now)
         if transition.assigns_student_no:
-            assign_student_numbers(eligible)
+            assign_student_numbers(eligible, resident_ids_done=True)
         result.done = eligible
         if eligible:
             audit_record(
@@ -205,18 +212,19 @@ def temporary_student_no(region_code: str, birth: datetime.date | None, taken: s
     raise ValidationError(f"临时学籍号 {stem}xxxx 已用尽")
 
 
-def assign_student_numbers(ids: Iterable[int]) -> None:
+def assign_student_numbers(ids: Iterable[int], *, resident_ids_done: bool = False) -> None:
     """学籍号: "G" + the 18-digit ID number for resident ID cards, a temporary "L" number for other documents."""
     ids = list(ids)
     table = Student._meta.db_table
     unnumbered: list[int] = []
     with connection.cursor() as cursor:
         for condition, chunk in _id_sets(ids):
-            cursor.execute(
-                f"UPDATE {table} SET student_no = %s || id_number "
-                f"WHERE id_type = %s AND student_no IS NULL AND id {condition}",
-                ["G", "1", *chunk],
-            )
+            if not resident_ids_done:
+                cursor.execute(
+                    f"UPDATE {table} SET student_no = %s || id_number "
+                    f"WHERE id_type = %s AND student_no IS NULL AND id {condition}",
+                    ["G", "1", *chunk],
+                )
             cursor.execute(f"SELECT id FROM {table} WHERE student_no IS NULL AND id {condition}", chunk)
             unnumbered += [row[0] for row in cursor.fetchall()]
     others = list(Student.objects.filter(pk__in=unnumbered).select_related("school__district").order_by("pk"))
