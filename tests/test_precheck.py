@@ -116,3 +116,21 @@ def test_cli_check_exits_nonzero_with_json_report(world: World, tmp_path: Path) 
     assert report["summary"]["rows_checked"] == 2 and report["summary"]["rows_with_errors"] == 1
     assert report["rows"][0]["row"] == 3 and report["rows"][0]["errors"][0]["label"] == "身份证件号"
     assert (tmp_path / "out.xlsx").exists()
+
+
+def test_cli_template_with_the_schools_choices(world: World, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from python_calamine import CalamineWorkbook
+
+    from xueji.cli import main as cli_main
+
+    target = tmp_path / "模板.xlsx"
+    assert cli_main(["template", "--school", world.school_a.code, "-o", str(target)]) == 0
+    assert f"已生成导入模板：{target}" in capsys.readouterr().out
+    workbook = CalamineWorkbook.from_path(str(target))
+    assert {"采集指标说明", "字典"} <= set(workbook.sheet_names)
+    texts = {
+        str(c) for sheet in workbook.sheet_names for row in workbook.get_sheet_by_name(sheet).to_python() for c in row
+    }
+    assert any("网络应用" in t for t in texts)  # the school's own direction is offered
+    assert cli_main(["template", "--school", "9999999999", "-o", str(target)]) == 1
+    assert "学校标识码 9999999999 不存在" in capsys.readouterr().err
