@@ -274,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check": (cmd_check, "检查一个招生信息文件（不导入）；有错误时退出码为1，文件无法检查为2"),
         "import": (cmd_import, "导入招生名单（与网页“导入名单”相同）；有失败行时退出码为1，文件无法导入为2"),
         "verify-audit": (cmd_verify_audit, "校验审计日志哈希链"),
+        "audit": (cmd_verify_audit, "审计日志：xueji audit verify 校验哈希链（同 verify-audit）"),
         "manage": (cmd_manage, "执行 Django 管理命令（migrate、createsuperuser 等）"),
     }
     parsers = {}
@@ -294,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["check"].add_argument("--school", help="学校标识码：专业和方向按本校设置检查")
     parsers["check"].add_argument("--json", action="store_true", help="以 JSON 输出检查结果")
     parsers["check"].add_argument("-o", "--output", help="写出标注后的文件（xlsx），最后一列为失败原因")
+    parsers["audit"].add_argument("what", choices=["verify"], help="verify：校验哈希链，事件被改动或删除时退出码为1")
     parsers["import"].add_argument("file", help="xlsx、xls、ods 或 csv 文件")
     parsers["import"].add_argument("--school", required=True, help="学校标识码")
     parsers["import"].add_argument("--user", help="记为导入人的本校账号（默认记为“命令行”）")
