@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "xueji.audit",
     "xueji.admissions",
     "xueji.students",
+    "xueji.reconcile",
+    "xueji.roster",
     "xueji.web",
 ]
 

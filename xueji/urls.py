@@ -14,6 +14,8 @@ urlpatterns = [
     path("org/", include("xueji.orgs.urls")),
     path("admissions/", include("xueji.admissions.urls")),
     path("students/", include("xueji.students.urls")),
+    path("reconcile/", include("xueji.reconcile.urls")),
+    path("roster/", include("xueji.roster.urls")),
     path("", include("xueji.web.urls")),
 ]
 
