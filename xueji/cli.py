@@ -37,17 +37,21 @@ def cmd_load_reference(args: argparse.Namespace) -> int:
 
 
 def _sweep_stale_imports(every: float) -> None:
-    """Runs beside the worker: an import whose worker died (killed, host lost) is queued again once its
-    heartbeat goes stale; the job's claim makes sure only one worker resumes it."""
+    """Runs beside the worker: an import or export whose worker died (killed, host lost) is queued again once
+    its heartbeat goes stale (the job's claim makes sure only one worker takes it), and export files older
+    than a week are removed (they hold personal data)."""
     import time
 
     from django.db import close_old_connections
 
     from xueji.admissions.imports import import_jobs_requeue_stale
+    from xueji.students.exports import export_files_sweep, export_jobs_requeue_stale
 
     while True:
         try:
             import_jobs_requeue_stale()
+            export_jobs_requeue_stale()
+            export_files_sweep()
         except Exception:  # a database hiccup must not stop the sweep; it is tried again next round
             import logging
 

@@ -11,6 +11,7 @@ the registrar, text a spreadsheet would run as a formula is neutralised, and the
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import logging
 import uuid
@@ -21,7 +22,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -281,14 +282,43 @@ def enqueue_export(job_id: int) -> None:
 
 
 def _progress(job_id: int, rows: int) -> None:
-    ExportJob.objects.filter(pk=job_id).update(processed_rows=rows)
+    ExportJob.objects.filter(pk=job_id).update(processed_rows=rows, heartbeat_at=timezone.now())
+
+
+def _stale_before() -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(seconds=settings.XUEJI_IMPORT_STALE_SECONDS)
+
+
+def export_jobs_requeue_stale() -> int:
+    """Queue again every running export whose worker went silent; the claim lets one worker redo it (an
+    export only reads, so running it again from the start is safe)."""
+    stale = list(
+        ExportJob.objects.filter(status=ExportJob.Status.RUNNING, heartbeat_at__lt=_stale_before()).values_list(
+            "pk", flat=True
+        )
+    )
+    for job_id in stale:
+        enqueue_export(job_id)
+    return len(stale)
+
+
+def export_files_sweep(keep_days: int = 7) -> int:
+    """Finished exports hold personal data: their files go after ``keep_days``; the job stays listed."""
+    cutoff = timezone.now() - datetime.timedelta(days=keep_days)
+    swept = 0
+    for job in ExportJob.objects.filter(finished_at__lt=cutoff).exclude(stored_name=""):
+        (exports_dir() / job.stored_name).unlink(missing_ok=True)
+        ExportJob.objects.filter(pk=job.pk).update(stored_name="")
+        swept += 1
+    return swept
 
 
 def export_job_run(job_id: int) -> None:
     """The background side: claim the job (a conditional update, so two workers never both run it), write the
     file with the user's scope and masking as they are now, report progress, then audit and finish."""
-    claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
-        status=ExportJob.Status.RUNNING
+    claimable = Q(status=ExportJob.Status.QUEUED) | Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=_stale_before())
+    claimed = ExportJob.objects.filter(claimable, pk=job_id).update(
+        status=ExportJob.Status.RUNNING, heartbeat_at=timezone.now()
     )
     if claimed != 1:
         return

@@ -117,6 +117,8 @@ class ExportJob(models.Model):
     stored_name = models.CharField(max_length=255, blank=True)  # under MEDIA_ROOT/exports/
     error_message = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Refreshed as rows are written: a running export whose worker died goes stale and is run again.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
