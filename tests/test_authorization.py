@@ -158,6 +158,13 @@ CASES = [
     Case("students:review", allowed={"leader_a"} | REVIEWERS | CITY),
     Case("students:review", "post", allowed={"leader_a"} | REVIEWERS | CITY, data={"action": "approve"}, ok=302),
     Case("students:status", allowed=ALL),
+    Case("roster:print", allowed=SCHOOL | REVIEWERS),
+    Case(
+        "roster:pdf",
+        kwargs=lambda w: {"pk": w.school_a.pk},
+        allowed=SCHOOL | REVIEWERS,
+        in_scope={"registrar_a", "leader_a", "reviewer_a"},
+    ),
     *[
         Case("web:pending", kwargs=lambda w, f=f: {"feature": f}, allowed=ALL)  # type: ignore[misc]
         for f in ("archive", "stats")

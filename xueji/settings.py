@@ -215,6 +215,13 @@ XUEJI_IMPORT_STALE_SECONDS = env_int("XUEJI_IMPORT_STALE_SECONDS", 120)
 # Rows an import writes per transaction (each batch is committed whole, with its counters).
 XUEJI_IMPORT_BATCH_SIZE = env_int("XUEJI_IMPORT_BATCH_SIZE", 1000)
 REDIS_URL = env_str("XUEJI_REDIS_URL", "redis://127.0.0.1:6379/0")
+# 新生名单 PDF: TrueType fonts embedded in the file, the first for all text, the others only for characters it
+# lacks (WenQuanYi covers GB2312 and more; HanaMin A/B cover CJK Extension A-F, rare characters in names).
+XUEJI_PDF_FONTS = env_list(
+    "XUEJI_PDF_FONTS",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc,"
+    "/usr/share/fonts/truetype/hanazono/HanaMinA.ttf,/usr/share/fonts/truetype/hanazono/HanaMinB.ttf",
+)
 if TASK_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": REDIS_URL}}

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
+
+from xueji.roster import views
 
 app_name = "roster"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.roster_form, name="print"),
+    path("school/<int:pk>/pdf/", views.roster_pdf, name="pdf"),
+]

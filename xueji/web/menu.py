@@ -48,6 +48,7 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem("学籍管理", "students:list", (REGISTRAR, LEADER, DISTRICT, CITY)),
             MenuItem("学籍审核", "students:review", (LEADER, DISTRICT, CITY)),
             MenuItem("学籍状态", "students:status", (REGISTRAR, LEADER, DISTRICT, CITY)),
+            MenuItem("新生名单", "roster:print", (REGISTRAR, LEADER, DISTRICT)),
         ),
     ),
     MenuSection(
