@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import PERSONAS, World
+from xueji.reconcile.models import RosterEntry, RosterLoad
 from xueji.students.exports import exports_dir
 from xueji.students.models import ExportJob
 
@@ -34,6 +35,13 @@ def _finished_export(w: World) -> ExportJob:
     (exports_dir() / "world-export.csv").write_bytes(b"\xef\xbb\xbf\xe5\xa7\x93\xe5\x90\x8d\r\n")
     return ExportJob.objects.create(
         user=w.registrar_a, columns=["name"], file_format="csv", status="done", stored_name="world-export.csv"
+    )
+
+
+def _roster_entry(w: World) -> RosterEntry:
+    load = RosterLoad.objects.create(city=w.city, intake_year=2026, file_name="名册.xlsx", row_count=1)
+    return RosterEntry.objects.create(
+        load=load, row_number=2, name="王小明", candidate_no="C1", school_code="3111010001"
     )
 
 
@@ -123,6 +131,22 @@ CASES = [
     Case("admissions:precheck", "post", allowed=REGISTRARS, ok=302),
     # A token that is not in this user's session is not found, whoever asks.
     Case("admissions:precheck_annotated", kwargs=lambda w: {"token": "not-yours"}, allowed=REGISTRARS, in_scope=set()),
+    Case("reconcile:index", allowed=ALL),
+    Case("reconcile:index", allowed=ALL, data={"category": "no_roster"}),
+    # No roster loaded in the world: everyone allowed is sent back to the page with a message.
+    Case("reconcile:export", allowed=ALL, ok=302),
+    Case("reconcile:roster", allowed=CITY),
+    # No file: the city is sent back to the roster page with a message.
+    Case("reconcile:roster_upload", "post", allowed=CITY, ok=302),
+    Case(
+        "reconcile:roster_detail",
+        kwargs=lambda w: {"pk": _roster_entry(w).load_id},
+        allowed=CITY,
+        in_scope={"city_admin"},
+    ),
+    Case(
+        "reconcile:roster_correct", kwargs=lambda w: {"pk": _roster_entry(w).pk}, allowed=CITY, in_scope={"city_admin"}
+    ),
     Case("students:checkin", allowed=REGISTRARS, data={"grade": ""}),
     # Nothing ticked: the registrar is sent back with a message.
     Case("students:checkin", "post", allowed=REGISTRARS, ok=302),

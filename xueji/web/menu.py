@@ -40,7 +40,14 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem("学年学期", "orgs:term_list", (REGISTRAR, LEADER)),
         ),
     ),
-    MenuSection("招生管理", (MenuItem("招生信息管理", "admissions:index", (REGISTRAR, LEADER, DISTRICT, CITY)),)),
+    MenuSection(
+        "招生管理",
+        (
+            MenuItem("招生信息管理", "admissions:index", (REGISTRAR, LEADER, DISTRICT, CITY)),
+            MenuItem("录取名册", "reconcile:roster", (CITY,)),
+            MenuItem("录取名册核对", "reconcile:index", (REGISTRAR, LEADER, DISTRICT, CITY)),
+        ),
+    ),
     MenuSection(
         "新生管理",
         (
