@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 
 from django.contrib import messages
@@ -100,8 +101,9 @@ def _report(request: AuthedRequest, verb: str, result: TransitionResult) -> None
         messages.info(request, "没有符合条件的学生。")
 
 
-def _back(request: AuthedRequest, name: str) -> HttpResponse:
-    params = {k: v for k, v in request.POST.items() if k in FILTER_KEYS and v}
+def _back(request: AuthedRequest, name: str, filters: Mapping[str, str] | None = None) -> HttpResponse:
+    source = request.POST if filters is None else filters
+    params = {k: v for k, v in source.items() if k in FILTER_KEYS and v}
     response = redirect(name)
     if params:
         response["Location"] += "?" + urlencode(params)
@@ -235,12 +237,19 @@ def student_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 def student_batch(request: AuthedRequest) -> HttpResponse:
     """批量处理: the list's selection (ticked, or all that match) comes in; the first POST shows the fields to
     set, the second (``apply``) sets them and shows who changed and who did not, and why."""
-    records = _selected(request, student_filter(students_visible_to(request.user), request.POST))
+    # The list's filters arrive as they are from the list, and as "f-<name>" from the batch page itself,
+    # whose own fields (专业, 年级, …) share names with the filters.
+    post = request.POST
+    if "apply" in post:
+        filters = {k: post.get(f"f-{k}", "") for k in FILTER_KEYS}
+    else:
+        filters = {k: post.get(k, "") for k in FILTER_KEYS}
+    records = _selected(request, student_filter(students_visible_to(request.user), filters))
     school = request.user.school
     count = records.count()
     if not count or school is None:
         messages.info(request, "没有选中学生：请先勾选学生，或点“按条件批量处理”。")
-        return _back(request, "students:list")
+        return _back(request, "students:list", filters)
     chosen = {key for key in request.POST.getlist("set") if key in edits.BATCH_KEYS}
     majors = list(records.order_by().values_list("offering__major__code", flat=True).distinct()[:2])
     initial = {"major": majors[0]} if len(majors) == 1 else None
@@ -250,9 +259,9 @@ def student_batch(request: AuthedRequest) -> HttpResponse:
     context: dict[str, object] = {
         "count": count,
         "read_only": records.exclude(state=State.UNSUBMITTED).count(),
-        "selection": [(k, v) for k, v in request.POST.items() if k in (*FILTER_KEYS, "scope") and v],
-        "ids": request.POST.getlist("ids") if request.POST.get("scope") != "all" else [],
-        "filter_items": [(k, v) for k, v in request.POST.items() if k in FILTER_KEYS and v],
+        "selection": [(f"f-{k}", v) for k, v in filters.items() if v] + [("scope", post.get("scope", ""))],
+        "ids": post.getlist("ids") if post.get("scope") != "all" else [],
+        "filter_items": [(k, v) for k, v in filters.items() if v],
     }
     if "apply" in request.POST:
         values = {f.key: request.POST.get(f.key, "") for f in edits.BATCH_FIELDS if f.key in chosen}
