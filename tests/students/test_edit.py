@@ -145,3 +145,9 @@ def test_bad_input_is_answered_with_the_form_not_an_error_page(world: World) -> 
     )
     assert response.status_code == 200
     assert "项需要修改" in response.content.decode()
+
+
+def test_the_edit_form_checks_the_id_number_as_it_is_typed(world: World) -> None:
+    [student] = checked_in_students(world, 1)
+    page = world.client_for(world.registrar_a).get(reverse("students:edit", args=[student.pk])).content.decode()
+    assert f'hx-post="{reverse("admissions:form_refresh")}"' in page and 'id="id-hint"' in page

@@ -146,6 +146,21 @@ def transition_apply(
             refusals = check(eligible)
             result.refused = [(pk, names[pk], refusals[pk]) for pk in eligible if pk in refusals]
             eligible = [pk for pk in eligible if pk not in refusals]
+        if (
+            transition.source == State.REVIEW_DISTRICT
+            and transition.action == Action.APPROVE
+            and not reason
+            and eligible
+        ):
+            # 录取名册核对 (issue 6): a district approves a 统一招生 student with an unresolved 姓名不符 or 无录取记录
+            # only with a written reason, which ReviewAction.reason keeps. Imported here: reconcile reads students.
+            from xueji.reconcile.selectors import reconcile_blockers
+
+            blocked = reconcile_blockers(eligible)
+            result.refused += [
+                (pk, names[pk], [f"{blocked[pk]}，审核通过须填写原因"]) for pk in eligible if pk in blocked
+            ]
+            eligible = [pk for pk in eligible if pk not in blocked]
         changes: dict[str, object] = {"state": transition.target, "updated_at": now}
         if transition.action == Action.RETURN:
             changes["return_reason"] = reason
