@@ -189,6 +189,12 @@ CASES = [
         allowed=SCHOOL | REVIEWERS,
         in_scope={"registrar_a", "leader_a", "reviewer_a"},
     ),
+    Case("roster:package", allowed=SCHOOL | REVIEWERS),
+    # Without a school the package is the user's own: the school's, or the district's.
+    Case("roster:package", "post", allowed=SCHOOL | REVIEWERS, data={"grade": "2026"}),
+    Case("roster:inbox", allowed=CITY),
+    # No file: the city is sent back to the page with a message.
+    Case("roster:inbox", "post", allowed=CITY, ok=302),
     *[
         Case("web:pending", kwargs=lambda w, f=f: {"feature": f}, allowed=ALL)  # type: ignore[misc]
         for f in ("archive", "stats")

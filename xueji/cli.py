@@ -251,6 +251,23 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_package(args: argparse.Namespace) -> int:
+    """上报盘: `xueji package verify FILE` checks a package as the city's upload does (without logging it)."""
+    if not os.path.isfile(args.file):
+        print(f"无法核对：找不到文件 {args.file}", file=sys.stderr)
+        return 2
+    _setup()
+    from xueji.roster.filing import package_verify
+
+    result = package_verify(args.file)
+    if result.ok and result.scope is not None and result.manifest is not None:
+        counts = result.manifest["counts"]["total"]
+        print(f"上报盘核对通过：{result.scope.name} {result.manifest['grade']}级，共 {counts} 人。")
+        return 0
+    print(f"上报盘核对未通过：{result.reason}", file=sys.stderr)
+    return 1
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -279,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
         "import": (cmd_import, "导入招生名单（与网页“导入名单”相同）；有失败行时退出码为1，文件无法导入为2"),
         "verify-audit": (cmd_verify_audit, "校验审计日志哈希链"),
         "audit": (cmd_verify_audit, "审计日志：xueji audit verify 校验哈希链（同 verify-audit）"),
+        "package": (cmd_package, "上报盘：xueji package verify FILE 核对一个上报盘，通过退出码为0，不通过为1"),
         "manage": (cmd_manage, "执行 Django 管理命令（migrate、createsuperuser 等）"),
     }
     parsers = {}
@@ -300,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["check"].add_argument("--json", action="store_true", help="以 JSON 输出检查结果")
     parsers["check"].add_argument("-o", "--output", help="写出标注后的文件（xlsx），最后一列为失败原因")
     parsers["audit"].add_argument("what", choices=["verify"], help="verify：校验哈希链，事件被改动或删除时退出码为1")
+    parsers["package"].add_argument("what", choices=["verify"], help="verify：核对上报盘")
+    parsers["package"].add_argument("file", help="上报盘 zip 文件")
     parsers["import"].add_argument("file", help="xlsx、xls、ods 或 csv 文件")
     parsers["import"].add_argument("--school", required=True, help="学校标识码")
     parsers["import"].add_argument("--user", help="记为导入人的本校账号（默认记为“命令行”）")

@@ -8,4 +8,6 @@ app_name = "roster"
 urlpatterns = [
     path("", views.roster_form, name="print"),
     path("school/<int:pk>/pdf/", views.roster_pdf, name="pdf"),
+    path("package/", views.package_export, name="package"),
+    path("inbox/", views.package_inbox, name="inbox"),
 ]

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from django.contrib import messages
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from xueji.orgs.models import Role, School
+from xueji.orgs.models import Grade, Region, Role, School
 from xueji.orgs.selectors import schools_visible_to
 from xueji.orgs.views import AuthedRequest, roles_required
+from xueji.roster.filing import package_build, package_receive, scope_of_district, scope_of_school
+from xueji.roster.models import FilingPackage
 from xueji.roster.printing import DEFAULT_COLUMNS, ROSTER_COLUMNS, clean_columns, roster_print
 from xueji.students.selectors import students_visible_to
 
@@ -82,3 +85,55 @@ def roster_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
         f"inline; filename=\"roster-{school.code}-{grade}.pdf\"; filename*=UTF-8''{quote(name)}"
     )
     return response
+
+
+# ---------------------------------------------------------------- 上报盘
+
+# A school files its own package; a district files its schools' (all of them, or one).
+PACKAGE_ROLES = (Role.REGISTRAR, Role.SCHOOL_LEADER, Role.DISTRICT_REVIEWER)
+
+
+@roles_required(*PACKAGE_ROLES)
+def package_export(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    schools = schools_visible_to(user)
+    if request.method != "POST":
+        grades = sorted(set(Grade.objects.filter(school__in=schools).values_list("year", flat=True)), reverse=True)
+        return render(
+            request,
+            "roster/package.html",
+            {"schools": schools, "grades": grades or [timezone.localdate().year], "district": user.region},
+        )
+    grade = _int(request.POST.get("grade")) or timezone.localdate().year
+    if user.role == Role.DISTRICT_REVIEWER and not request.POST.get("school"):
+        scope = scope_of_district(get_object_or_404(Region.objects.select_related("parent"), pk=user.region_id))
+    elif user.role == Role.DISTRICT_REVIEWER:
+        school = get_object_or_404(schools.select_related("district__parent"), pk=_int(request.POST.get("school")) or 0)
+        scope = scope_of_school(school)
+    else:  # a school files its own package
+        scope = scope_of_school(get_object_or_404(schools.select_related("district__parent")))
+    data = package_build(user=user, scope=scope, grade=grade, request=request)
+    response = HttpResponse(data, content_type="application/zip")
+    name = f"上报盘-{scope.name}-{grade}级-{timezone.localtime():%Y%m%d%H%M}.zip"
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"filing-{scope.code}-{grade}.zip\"; filename*=UTF-8''{quote(name)}"
+    )
+    return response
+
+
+@roles_required(Role.CITY_ADMIN)
+def package_inbox(request: AuthedRequest) -> HttpResponseBase:
+    """The city's 上报盘接收: upload a package, see each upload's verdict and reason."""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, "请选择上报盘文件（zip）")
+        else:
+            package = package_receive(user=request.user, stream=upload, file_name=upload.name or "", request=request)
+            if package.verdict == FilingPackage.Verdict.RECEIVED:
+                messages.success(request, f"已接收上报盘：{package.scope_name} {package.grade}级")
+            else:
+                messages.error(request, f"上报盘已拒收：{package.reason}")
+        return redirect("roster:inbox")
+    packages = FilingPackage.objects.filter(city_id=request.user.region_id).select_related("uploaded_by")[:200]
+    return render(request, "roster/inbox.html", {"packages": packages})

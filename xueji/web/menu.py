@@ -56,6 +56,8 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem("学籍审核", "students:review", (LEADER, DISTRICT, CITY)),
             MenuItem("学籍状态", "students:status", (REGISTRAR, LEADER, DISTRICT, CITY)),
             MenuItem("新生名单", "roster:print", (REGISTRAR, LEADER, DISTRICT)),
+            MenuItem("上报盘", "roster:package", (REGISTRAR, LEADER, DISTRICT)),
+            MenuItem("上报盘接收", "roster:inbox", (CITY,)),
         ),
     ),
     MenuSection(

@@ -1,0 +1,150 @@
+"""上报盘: a package made by a district or a school is received; a tampered one is rejected with the reason."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tests.conftest import World
+from tests.roster.helpers import add_students
+from xueji.cli import main
+from xueji.roster.filing import package_verify
+from xueji.roster.models import FilingPackage
+from xueji.students.models import State
+
+
+def _export(world: World, user, **data) -> bytes:  # type: ignore[no-untyped-def]
+    response = world.client_for(user).post(reverse("roster:package"), {"grade": "2026", **data})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    return response.content
+
+
+def _upload(world: World, data: bytes, name: str = "上报盘.zip") -> FilingPackage:
+    client = world.client_for(world.city_admin)
+    response = client.post(reverse("roster:inbox"), {"file": SimpleUploadedFile(name, data)})
+    assert response.status_code == 302
+    return FilingPackage.objects.latest("id")
+
+
+def _rezip(data: bytes, change) -> bytes:  # type: ignore[no-untyped-def]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = {info.filename: archive.read(info.filename) for info in archive.infolist()}
+    change(members)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+@pytest.fixture
+def district_package(world: World) -> bytes:
+    add_students(world, 5)
+    return _export(world, world.reviewer_a)
+
+
+def test_a_districts_package_is_received(world: World, district_package: bytes) -> None:
+    with zipfile.ZipFile(io.BytesIO(district_package)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        assert set(archive.namelist()) == {
+            "manifest.json",
+            "roster.xlsx",
+            "roster.pdf",
+            "name_changes.json",
+            "roster_corrections.json",
+        }
+    assert manifest["scope"] == {"kind": "district", "code": "110101", "name": "东城区"}
+    assert manifest["counts"]["total"] == 6
+    assert manifest["counts"]["by_state"][State.APPROVED] == 5
+    assert manifest["name_changes"] == 0 and manifest["roster_corrections"] == 0
+    assert manifest["generator"].startswith("xueji")
+    package = _upload(world, district_package)
+    assert package.verdict == FilingPackage.Verdict.RECEIVED, package.reason
+    assert (package.scope_name, package.grade, package.uploaded_by) == ("东城区", 2026, world.city_admin)
+
+
+def test_a_schools_own_package_is_received(world: World) -> None:
+    package = _upload(world, _export(world, world.registrar_a))
+    assert package.verdict == FilingPackage.Verdict.RECEIVED, package.reason
+    assert package.scope_name == "东城职业教育中心"
+
+
+def test_one_byte_changed_is_rejected(world: World, district_package: bytes) -> None:
+    def flip(members: dict[str, bytes]) -> None:
+        pdf = bytearray(members["roster.pdf"])
+        pdf[len(pdf) // 2] ^= 0x01
+        members["roster.pdf"] = bytes(pdf)
+
+    package = _upload(world, _rezip(district_package, flip))
+    assert package.verdict == FilingPackage.Verdict.REJECTED
+    assert package.reason.startswith("文件 roster.pdf 的 SHA-256 与清单不符")
+
+
+def test_a_removed_file_is_rejected(world: World, district_package: bytes) -> None:
+    package = _upload(world, _rezip(district_package, lambda m: m.pop("roster.xlsx")))
+    assert package.verdict == FilingPackage.Verdict.REJECTED
+    assert package.reason == "缺少文件 roster.xlsx"
+
+
+def test_an_edited_manifest_is_rejected(world: World, district_package: bytes) -> None:
+    def edit(members: dict[str, bytes]) -> None:
+        manifest = json.loads(members["manifest.json"])
+        manifest["counts"]["by_state"][State.APPROVED] = 50
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    package = _upload(world, _rezip(district_package, edit))
+    assert package.verdict == FilingPackage.Verdict.REJECTED
+    assert package.reason == "清单签名不符：清单在导出后被改动过，或不是本系统导出的上报盘"
+
+
+def test_a_package_that_no_longer_matches_the_database_is_rejected(world: World, district_package: bytes) -> None:
+    world.student_a.state = State.REVIEW_DISTRICT
+    world.student_a.save()
+    package = _upload(world, district_package)
+    assert package.verdict == FilingPackage.Verdict.REJECTED
+    assert "“审核中（学校）”人数不符：清单 1 人，数据库 0 人" in package.reason
+    assert "“审核中（区县）”人数不符：清单 0 人，数据库 1 人" in package.reason
+    assert "名单中有 1 人与数据库不符或不在数据库中：李小红" in package.reason
+
+
+def test_another_citys_package_is_rejected(world: World, district_package: bytes) -> None:
+    client = world.client_for(world.other_city_admin)
+    client.post(reverse("roster:inbox"), {"file": SimpleUploadedFile("p.zip", district_package)})
+    package = FilingPackage.objects.get()
+    assert package.city == world.other_city
+    assert package.verdict == FilingPackage.Verdict.REJECTED
+    assert package.reason == "清单中的范围在本市不存在"
+
+
+def test_unsafe_archives_are_rejected(world: World) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("../manifest.json", "{}")
+    assert _upload(world, out.getvalue()).reason == "文件结构异常：压缩包内含有不安全的路径"
+    assert _upload(world, b"not a zip").reason == "不是有效的上报盘（ZIP）文件"
+
+
+def test_district_cannot_export_a_school_of_another_district(world: World) -> None:
+    response = world.client_for(world.reviewer_a).post(
+        reverse("roster:package"), {"grade": "2026", "school": world.school_c.pk}
+    )
+    assert response.status_code == 404
+
+
+def test_cli_verify_exit_codes(world: World, district_package: bytes, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    good = tmp_path / "good.zip"
+    good.write_bytes(district_package)
+    assert main(["package", "verify", str(good)]) == 0
+    assert "上报盘核对通过：东城区 2026级，共 6 人" in capsys.readouterr().out
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(_rezip(district_package, lambda m: m.pop("roster.pdf")))
+    assert main(["package", "verify", str(bad)]) == 1
+    assert "缺少文件 roster.pdf" in capsys.readouterr().err
+    assert package_verify(good).ok
