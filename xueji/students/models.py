@@ -64,7 +64,6 @@ class Student(models.Model):
         ]
         indexes = [
             models.Index(fields=["school", "state", "grade", "-id"], name="student_list_idx"),
-            models.Index(fields=["state", "school"], name="student_review_idx"),
             models.Index(fields=["id_number"], name="student_idno_idx"),
         ]
 
