@@ -9,7 +9,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import PERSONAS, World
-from xueji.reconcile.models import RosterEntry, RosterLoad
+from xueji.reconcile.models import NameChange, NameChangeFile, RosterEntry, RosterLoad
+from xueji.reconcile.namechange import evidence_dir
 from xueji.students.exports import exports_dir
 from xueji.students.models import ExportJob
 
@@ -36,6 +37,27 @@ def _finished_export(w: World) -> ExportJob:
     return ExportJob.objects.create(
         user=w.registrar_a, columns=["name"], file_format="csv", status="done", stored_name="world-export.csv"
     )
+
+
+def _name_change(w: World) -> NameChange:
+    change = NameChange.objects.create(
+        student=w.student_a, old_name="李小红", new_name="李晓红", evidence_kind="police"
+    )
+    return change
+
+
+def _evidence(w: World) -> dict[str, int]:
+    change = _name_change(w)
+    (evidence_dir() / "world-evidence.pdf").write_bytes(b"%PDF-1.4 world evidence")
+    stored = NameChangeFile.objects.create(
+        name_change=change,
+        original_name="证明.pdf",
+        stored_name="world-evidence.pdf",
+        content_type="application/pdf",
+        size=23,
+        sha256="0" * 64,
+    )
+    return {"pk": change.pk, "file_pk": stored.pk}
 
 
 def _roster_entry(w: World) -> RosterEntry:
@@ -146,6 +168,44 @@ CASES = [
     ),
     Case(
         "reconcile:roster_correct", kwargs=lambda w: {"pk": _roster_entry(w).pk}, allowed=CITY, in_scope={"city_admin"}
+    ),
+    Case("reconcile:name_changes", allowed=SCHOOL | REVIEWERS),
+    Case(
+        "reconcile:name_change_new",
+        kwargs=lambda w: {"student_pk": w.student_a.pk},
+        allowed=REGISTRARS,
+        in_scope={"registrar_a"},
+    ),
+    # No file: the form comes back with the errors, nothing is filed.
+    Case(
+        "reconcile:name_change_new",
+        "post",
+        lambda w: {"student_pk": w.student_a.pk},
+        REGISTRARS,
+        {"registrar_a"},
+        {"new_name": "李晓红"},
+    ),
+    Case(
+        "reconcile:name_change_detail",
+        kwargs=lambda w: {"pk": _name_change(w).pk},
+        allowed=SCHOOL | REVIEWERS,
+        in_scope={"registrar_a", "leader_a", "reviewer_a"},
+    ),
+    Case(
+        "reconcile:name_change_evidence",
+        kwargs=_evidence,
+        allowed=SCHOOL | REVIEWERS,
+        in_scope={"registrar_a", "leader_a", "reviewer_a"},
+    ),
+    # No reason: the reviewer is sent back to the request with a message, nothing decided.
+    Case(
+        "reconcile:name_change_decide",
+        "post",
+        lambda w: {"pk": _name_change(w).pk},
+        REVIEWERS,
+        {"reviewer_a"},
+        {"action": "return"},
+        ok=302,
     ),
     Case("students:checkin", allowed=REGISTRARS, data={"grade": ""}),
     # Nothing ticked: the registrar is sent back with a message.

@@ -87,3 +87,56 @@ class RosterCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id}:{self.field}"
+
+
+class NameChange(models.Model):
+    """改名: filed by the school's registrar with its evidence, approved or returned by the district."""
+
+    class Evidence(models.TextChoices):
+        POLICE = "police", _("派出所改名证明")
+        HOUSEHOLD = "household", _("户口卡及复印件")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已通过")
+        RETURNED = "returned", _("已退回")
+
+    student = models.ForeignKey("students.Student", on_delete=models.CASCADE, related_name="name_changes")
+    old_name = models.CharField(_("原姓名"), max_length=50)
+    new_name = models.CharField(_("新姓名"), max_length=50)
+    evidence_kind = models.CharField(_("证明材料"), max_length=16, choices=Evidence.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    filed_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    return_reason = models.CharField(_("退回原因"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-filed_at", "-id"]
+        verbose_name = _("改名")
+        constraints = [
+            # One open request per student: a second would race the first to rename the same record.
+            models.UniqueConstraint(fields=["student"], condition=Q(status="pending"), name="name_change_one_pending")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.old_name}→{self.new_name}"
+
+
+class NameChangeFile(models.Model):
+    """An evidence file, stored under MEDIA_ROOT/name_changes/ and served only through a scoped view."""
+
+    name_change = models.ForeignKey(NameChange, on_delete=models.CASCADE, related_name="files")
+    original_name = models.CharField(max_length=255)
+    stored_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.original_name

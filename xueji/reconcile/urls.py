@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from xueji.reconcile import views
+from xueji.reconcile import namechange_views, views
 
 app_name = "reconcile"
 urlpatterns = [
@@ -12,4 +12,13 @@ urlpatterns = [
     path("roster/upload/", views.roster_upload, name="roster_upload"),
     path("roster/<int:pk>/", views.roster_detail, name="roster_detail"),
     path("roster/entry/<int:pk>/correct/", views.roster_correct, name="roster_correct"),
+    path("name-changes/", namechange_views.name_change_list, name="name_changes"),
+    path("name-changes/new/<int:student_pk>/", namechange_views.name_change_new, name="name_change_new"),
+    path("name-changes/<int:pk>/", namechange_views.name_change_detail, name="name_change_detail"),
+    path(
+        "name-changes/<int:pk>/files/<int:file_pk>/",
+        namechange_views.name_change_evidence,
+        name="name_change_evidence",
+    ),
+    path("name-changes/<int:pk>/decide/", namechange_views.name_change_decide, name="name_change_decide"),
 ]

@@ -46,6 +46,7 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem("招生信息管理", "admissions:index", (REGISTRAR, LEADER, DISTRICT, CITY)),
             MenuItem("录取名册", "reconcile:roster", (CITY,)),
             MenuItem("录取名册核对", "reconcile:index", (REGISTRAR, LEADER, DISTRICT, CITY)),
+            MenuItem("改名", "reconcile:name_changes", (REGISTRAR, LEADER, DISTRICT)),
         ),
     ),
     MenuSection(
