@@ -104,3 +104,10 @@ def test_a_reviewer_of_another_district_cannot_decide(world: World) -> None:
     assert response.status_code == 404
     change.refresh_from_db()
     assert change.status == "pending"
+
+
+def test_the_registrar_finds_the_student_to_rename(world: World) -> None:
+    page = world.client_for(world.registrar_a).get(reverse("reconcile:name_changes"), {"q": "李小"}).content.decode()
+    assert reverse("reconcile:name_change_new", kwargs={"student_pk": world.student_a.pk}) in page
+    page = world.client_for(world.registrar_b).get(reverse("reconcile:name_changes"), {"q": "李小"}).content.decode()
+    assert "没有找到该学生" in page

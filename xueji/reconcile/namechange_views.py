@@ -15,6 +15,7 @@ from xueji.orgs.models import Role
 from xueji.orgs.views import AuthedRequest, roles_required
 from xueji.reconcile import namechange
 from xueji.reconcile.models import NameChange
+from xueji.records.idnumber import normalise_id_number
 from xueji.students.selectors import students_visible_to
 
 SEES = (Role.REGISTRAR, Role.SCHOOL_LEADER, Role.DISTRICT_REVIEWER)
@@ -26,10 +27,30 @@ def name_change_list(request: AuthedRequest) -> HttpResponse:
     status = request.GET.get("status") or ""
     if status in NameChange.Status.values:
         changes = changes.filter(status=status)
+    # The registrar's way in: find the student by name or ID number, then file the change from the result.
+    q = (request.GET.get("q") or "").strip()[:40]
+    found = None
+    if q and request.user.role == Role.REGISTRAR:
+        number = normalise_id_number(q)
+        students = students_visible_to(request.user)
+        found = list(
+            (
+                students.filter(id_number=number)
+                if any(c.isdigit() for c in number)
+                else students.filter(name__startswith=q)
+            ).order_by("name")[:20]
+        )
     return render(
         request,
         "reconcile/name_changes.html",
-        {"changes": changes[:200], "statuses": NameChange.Status.choices, "status": status},
+        {
+            "changes": changes[:200],
+            "statuses": NameChange.Status.choices,
+            "status": status,
+            "q": q,
+            "found": found,
+            "is_registrar": request.user.role == Role.REGISTRAR,
+        },
     )
 
 
