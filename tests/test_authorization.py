@@ -9,7 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import PERSONAS, World
-from xueji.reconcile.models import NameChange, NameChangeFile, RosterEntry, RosterLoad
+from xueji.reconcile.models import NameChange, NameChangeFile, RosterCorrection, RosterEntry, RosterLoad
 from xueji.reconcile.namechange import evidence_dir
 from xueji.students.exports import exports_dir
 from xueji.students.models import ExportJob
@@ -58,6 +58,21 @@ def _evidence(w: World) -> dict[str, int]:
         sha256="0" * 64,
     )
     return {"pk": change.pk, "file_pk": stored.pk}
+
+
+def _roster_correction(w: World) -> dict[str, int]:
+    (evidence_dir() / "world-correction.pdf").write_bytes(b"%PDF-1.4 world correction")
+    correction = RosterCorrection.objects.create(
+        entry=_roster_entry(w),
+        field="name",
+        old_value="王小明",
+        new_value="王晓明",
+        document_ref="京招〔2026〕1号",
+        evidence_name="更正.pdf",
+        evidence_stored="world-correction.pdf",
+        evidence_type="application/pdf",
+    )
+    return {"pk": correction.pk}
 
 
 def _roster_entry(w: World) -> RosterEntry:
@@ -169,6 +184,7 @@ CASES = [
     Case(
         "reconcile:roster_correct", kwargs=lambda w: {"pk": _roster_entry(w).pk}, allowed=CITY, in_scope={"city_admin"}
     ),
+    Case("reconcile:roster_correction_evidence", kwargs=_roster_correction, allowed=CITY, in_scope={"city_admin"}),
     Case("reconcile:name_changes", allowed=SCHOOL | REVIEWERS),
     Case(
         "reconcile:name_change_new",

@@ -107,3 +107,23 @@ def test_no_roster_blocks_nobody(world: World) -> None:
     from xueji.reconcile.selectors import reconcile_blockers
 
     assert reconcile_blockers([world.student_a.pk]) == {}
+
+
+def test_a_correction_keeps_its_scanned_document_for_the_city(roster_world: World) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from xueji.reconcile.models import RosterCorrection
+
+    entry = RosterEntry.objects.get(name="李晓红")
+    client = roster_world.client_for(roster_world.city_admin)
+    url = reverse("reconcile:roster_correct", kwargs={"pk": entry.pk})
+    data = {"field": "name", "new_value": "李小红", "document_ref": "京招〔2026〕12号"}
+    bad = client.post(url, {**data, "evidence": SimpleUploadedFile("scan.pdf", b"GIF89a not a pdf")})
+    assert "不是PDF、JPG或PNG文件" in bad.content.decode() and not RosterCorrection.objects.exists()
+    scan = b"%PDF-1.4 scanned correction"
+    assert client.post(url, {**data, "evidence": SimpleUploadedFile("scan.pdf", scan)}).status_code == 302
+    correction = RosterCorrection.objects.get()
+    assert correction.old_value == "李晓红" and correction.corrected_by == roster_world.city_admin
+    download = reverse("reconcile:roster_correction_evidence", kwargs={"pk": correction.pk})
+    assert b"".join(client.get(download).streaming_content) == scan  # type: ignore[attr-defined]
+    assert roster_world.client_for(roster_world.other_city_admin).get(download).status_code == 404

@@ -78,6 +78,10 @@ class RosterCorrection(models.Model):
     new_value = models.CharField(_("更正后"), max_length=100)
     document_ref = models.CharField(_("更正文件文号"), max_length=100)
     note = models.CharField(_("说明"), max_length=500, blank=True)
+    # The scanned document (PDF/JPG/PNG) under MEDIA_ROOT/name_changes/, served only to the city's administrator.
+    evidence_name = models.CharField(_("扫描件"), max_length=255, blank=True)
+    evidence_stored = models.CharField(max_length=255, blank=True)
+    evidence_type = models.CharField(max_length=32, blank=True)
     corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, db_index=False)
     corrected_at = models.DateTimeField(_("更正时间"), default=timezone.now)
 

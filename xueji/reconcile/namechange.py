@@ -51,7 +51,7 @@ def evidence_type(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _store(stream: BinaryIO, original_name: str) -> tuple[str, str, int, str]:
+def store_evidence(stream: BinaryIO, original_name: str) -> tuple[str, str, int, str]:
     """Copy one upload under a random name; (stored name, content type, size, sha256). ValidationError if bad."""
     head = stream.read(16)
     kind = evidence_type(head)
@@ -103,7 +103,7 @@ def name_change_file(
     stored: list[tuple[str, str, str, int, str]] = []
     try:
         for stream, original in files:
-            stored.append((original[:255], *_store(stream, original)))
+            stored.append((original[:255], *store_evidence(stream, original)))
         with transaction.atomic():
             change = NameChange.objects.create(
                 student=student, old_name=student.name, new_name=new_name, evidence_kind=evidence_kind, filed_by=actor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -72,6 +73,7 @@ def roster_correct(
     new_value: str,
     document_ref: str,
     note: str = "",
+    evidence: tuple[BinaryIO, str] | None = None,
     request: HttpRequest | None = None,
 ) -> RosterCorrection:
     """Record the admissions office's correction of one roster row, with the document it rests on."""
@@ -92,6 +94,11 @@ def roster_correct(
         errors["document_ref"] = "请填写更正依据的文件文号"
     if errors:
         raise ValidationError(errors)
+    stored = content_type = ""
+    if evidence is not None:
+        from xueji.reconcile.namechange import store_evidence
+
+        stored, content_type, _size, _digest = store_evidence(*evidence)
     with transaction.atomic():
         old_value = corrected_values(entry).get(field, getattr(entry, field))
         correction = RosterCorrection.objects.create(
@@ -101,6 +108,9 @@ def roster_correct(
             new_value=new_value,
             document_ref=document_ref[:100],
             note=note.strip()[:500],
+            evidence_name=evidence[1][:255] if evidence else "",
+            evidence_stored=stored,
+            evidence_type=content_type,
             corrected_by=actor,
             corrected_at=timezone.now(),
         )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("roster/upload/", views.roster_upload, name="roster_upload"),
     path("roster/<int:pk>/", views.roster_detail, name="roster_detail"),
     path("roster/entry/<int:pk>/correct/", views.roster_correct, name="roster_correct"),
+    path("roster/correction/<int:pk>/evidence/", views.roster_correction_evidence, name="roster_correction_evidence"),
     path("name-changes/", namechange_views.name_change_list, name="name_changes"),
     path("name-changes/new/<int:student_pk>/", namechange_views.name_change_new, name="name_change_new"),
     path("name-changes/<int:pk>/", namechange_views.name_change_detail, name="name_change_detail"),

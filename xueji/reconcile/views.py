@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, cast
 from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -22,6 +23,7 @@ from xueji.reconcile import services
 from xueji.reconcile.exports import finding_cells, reconcile_workbook
 from xueji.reconcile.matching import CATEGORY_LABELS, Category, counts
 from xueji.reconcile.models import RosterCorrection
+from xueji.reconcile.namechange import evidence_dir
 from xueji.reconcile.rosterfile import RosterFileError
 from xueji.reconcile.selectors import (
     city_of,
@@ -121,6 +123,9 @@ def roster_correct(request: AuthedRequest, pk: int) -> HttpResponse:
                 new_value=request.POST.get("new_value", ""),
                 document_ref=request.POST.get("document_ref", ""),
                 note=request.POST.get("note", ""),
+                evidence=(cast(BinaryIO, upload), upload.name or "扫描件")
+                if (upload := request.FILES.get("evidence"))
+                else None,
                 request=request,
             )
         except ValidationError as error:
@@ -140,6 +145,18 @@ def roster_correct(request: AuthedRequest, pk: int) -> HttpResponse:
             "shown_id": mask_id_number(entry.id_number),
         },
     )
+
+
+@roles_required(Role.CITY_ADMIN)
+def roster_correction_evidence(request: AuthedRequest, pk: int) -> FileResponse:
+    correction = get_object_or_404(
+        RosterCorrection.objects.filter(entry__in=roster_entries_visible_to(request.user)), pk=pk
+    )
+    path = evidence_dir() / correction.evidence_stored
+    if not correction.evidence_stored or not path.is_file():
+        raise Http404
+    audit_record(actor=request.user, action="roster.correction_evidence_view", obj=correction)
+    return FileResponse(path.open("rb"), filename=correction.evidence_name, content_type=correction.evidence_type)
 
 
 # ---------------------------------------------------------------- 名册核对 (every role, in scope)
