@@ -142,6 +142,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests use a file too, not SQLite's shared in-memory database: there a reader meets a writer's table lock
+    # at once ("database table is locked") instead of waiting, unlike any real deployment.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-xueji.sqlite3")}
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 

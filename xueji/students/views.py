@@ -86,7 +86,9 @@ def _selected(request: AuthedRequest, records: QuerySet) -> QuerySet:  # type: i
     return records.filter(pk__in=ids)
 
 
-def _report(request: AuthedRequest, verb: str, result: TransitionResult) -> None:
+def _report(
+    request: AuthedRequest, verb: str, result: TransitionResult, held: str = "以下学生未提交，仍为未提交"
+) -> None:
     if result.done:
         messages.success(request, f"{verb}：{len(result.done)} 人。")
     if result.already_handled:
@@ -96,7 +98,7 @@ def _report(request: AuthedRequest, verb: str, result: TransitionResult) -> None
     if result.refused:
         lines = "；".join(f"{name}：{'；'.join(reasons)}" for _pk, name, reasons in result.refused[:20])
         more = f"（共 {len(result.refused)} 人，仅列出前20人）" if len(result.refused) > 20 else ""
-        messages.error(request, f"以下学生未提交，仍为未提交：{lines}{more}")
+        messages.error(request, f"{held}：{lines}{more}")
     if not (result.done or result.already_handled or result.refused):
         messages.info(request, "没有符合条件的学生。")
 
@@ -372,7 +374,12 @@ def review(request: AuthedRequest) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, "；".join(error.messages))
         else:
-            _report(request, "已审核通过" if action == Action.APPROVE else "已退回", result)
+            _report(
+                request,
+                "已审核通过" if action == Action.APPROVE else "已退回",
+                result,
+                held="以下学生未审核通过，仍在待审核中",
+            )
         return _back(request, "students:review")
     records = student_filter(queue, request.GET)
     context = _page(request, records.select_related("offering__major", "direction", "school"))
