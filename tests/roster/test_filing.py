@@ -148,3 +148,25 @@ def test_cli_verify_exit_codes(world: World, district_package: bytes, tmp_path: 
     assert main(["package", "verify", str(bad)]) == 1
     assert "缺少文件 roster.pdf" in capsys.readouterr().err
     assert package_verify(good).ok
+
+
+def test_the_package_carries_the_periods_name_changes(world: World) -> None:
+    from django.utils import timezone
+
+    from xueji.reconcile.models import NameChange
+
+    NameChange.objects.create(
+        student=world.student_a, old_name="李小红", new_name="李晓红", evidence_kind=NameChange.Evidence.choices[0][0],
+        status=NameChange.Status.APPROVED, decided_at=timezone.now(),
+    )  # fmt: skip
+    NameChange.objects.create(
+        student=world.student_a, old_name="李晓红", new_name="李笑红", evidence_kind=NameChange.Evidence.choices[0][0]
+    )  # still pending: not filed
+    data = _export(world, world.reviewer_a)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        changes = json.loads(archive.read("name_changes.json"))
+    assert manifest["name_changes"] == 1
+    assert [(c["old_name"], c["new_name"]) for c in changes] == [("李小红", "李晓红")]
+    assert world.student_a.id_number not in json.dumps(changes, ensure_ascii=False)
+    assert _upload(world, data).verdict == FilingPackage.Verdict.RECEIVED

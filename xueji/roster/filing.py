@@ -31,6 +31,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from xueji.admissions.selectors import mask_id_number
 from xueji.audit.services import audit_record
 from xueji.orgs.models import Region, School, User
 from xueji.records.workbook import Limits, WorkbookError, check_archive
@@ -89,15 +90,62 @@ def scope_of_district(district: Region) -> Scope:
 
 
 def filing_name_changes(scope: Scope, grade: int) -> list[dict[str, Any]]:
-    """The approved name changes (改名) of the scope's students of the grade, one dict each. The 改名 part
-    fills this in; until then a package lists none, and its manifest says 0."""
-    return []
+    """The approved name changes (改名) of the scope's students of the grade, one dict each (ID numbers
+    masked, as everywhere in a package)."""
+    from xueji.reconcile.models import NameChange
+
+    changes = (
+        NameChange.objects.filter(student__in=scope.students().filter(grade=grade), status=NameChange.Status.APPROVED)
+        .select_related("student__school")
+        .order_by("decided_at", "pk")
+    )
+    return [
+        {
+            "school_code": c.student.school.code,
+            "student_no": c.student.student_no or "",
+            "id_number": mask_id_number(c.student.id_number),
+            "old_name": c.old_name,
+            "new_name": c.new_name,
+            "evidence": c.get_evidence_kind_display(),
+            "decided_at": c.decided_at.isoformat() if c.decided_at else "",
+        }
+        for c in changes
+    ]
 
 
 def filing_roster_corrections(scope: Scope, grade: int) -> list[dict[str, Any]]:
-    """The admission-roster corrections (录取名册更正) concerning the scope and grade, one dict each. Filled
-    in by the reconciliation part; until then a package lists none, and its manifest says 0."""
-    return []
+    """The admission-roster corrections (录取名册更正) of the current roster rows admitted to the scope's
+    schools for the grade, one dict each (ID numbers masked)."""
+    from xueji.reconcile.models import RosterCorrection
+
+    schools = (
+        School.objects.filter(district__code=scope.code)
+        if scope.kind == "district"
+        else School.objects.filter(code=scope.code)
+    )
+    corrections = (
+        RosterCorrection.objects.filter(
+            entry__load__city=scope.city,
+            entry__load__intake_year=grade,
+            entry__load__is_current=True,
+            entry__school_code__in=schools.values("code"),
+        )
+        .select_related("entry")
+        .order_by("corrected_at", "pk")
+    )
+    masked = RosterCorrection.Field.ID_NUMBER
+    return [
+        {
+            "school_code": c.entry.school_code,
+            "candidate_no": c.entry.candidate_no,
+            "field": c.get_field_display(),
+            "old_value": mask_id_number(c.old_value) if c.field == masked else c.old_value,
+            "new_value": mask_id_number(c.new_value) if c.field == masked else c.new_value,
+            "document_ref": c.document_ref,
+            "corrected_at": c.corrected_at.isoformat(),
+        }
+        for c in corrections
+    ]
 
 
 # ---------------------------------------------------------------- writing
