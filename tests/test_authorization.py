@@ -258,6 +258,9 @@ CASES = [
     Case("students:review", allowed={"leader_a"} | REVIEWERS | CITY),
     Case("students:review", "post", allowed={"leader_a"} | REVIEWERS | CITY, data={"action": "approve"}, ok=302),
     Case("students:status", allowed=ALL),
+    Case("students:archive", allowed=ALL),
+    # No file: the registrar is sent back with a message.
+    Case("students:archive", "post", allowed=REGISTRARS, ok=302),
     Case("roster:print", allowed=SCHOOL | REVIEWERS),
     Case(
         "roster:pdf",
@@ -273,7 +276,7 @@ CASES = [
     Case("roster:inbox", "post", allowed=CITY, ok=302),
     *[
         Case("web:pending", kwargs=lambda w, f=f: {"feature": f}, allowed=ALL)  # type: ignore[misc]
-        for f in ("archive", "stats")
+        for f in ("stats",)
     ],
 ]
 

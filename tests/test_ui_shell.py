@@ -36,8 +36,8 @@ def test_menu_shows_only_what_the_role_uses(world: World, persona: str, shown: l
 
 
 def test_unbuilt_page_says_so_plainly(world: World) -> None:
-    page = world.client_for(world.registrar_a).get(reverse("web:pending", args=["archive"])).content.decode()
-    assert "档案管理" in page and "正在建设中" in page
+    page = world.client_for(world.registrar_a).get(reverse("web:pending", args=["stats"])).content.decode()
+    assert "统计查询" in page and "正在建设中" in page
 
 
 def test_registrar_home_counts_what_needs_doing(world: World) -> None:

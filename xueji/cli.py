@@ -268,6 +268,33 @@ def cmd_package(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_import_legacy(args: argparse.Namespace) -> int:
+    """档案管理: load students exported from the old system as already registered, with their 学籍号."""
+    if not os.path.isfile(args.file):
+        print(f"无法迁入：找不到文件 {args.file}", file=sys.stderr)
+        return 2
+    _setup()
+    _migrate()
+    from django.core.exceptions import ValidationError
+
+    from xueji.orgs.models import School
+    from xueji.records.workbook import WorkbookError
+    from xueji.students.legacy import legacy_import
+
+    school = School.objects.filter(code=args.school.strip()).first()
+    if school is None:
+        raise ValidationError(f"学校标识码 {args.school} 不存在")
+    try:
+        result = legacy_import(path=args.file, school=school, actor=None)
+    except WorkbookError as error:
+        print(f"无法迁入：{error.message}", file=sys.stderr)
+        return 2
+    print(f"迁入完成：{result.loaded} 人，未迁入 {len(result.failed)} 行")
+    for row, reason in result.failed:
+        print(f"第{row}行：{reason}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -294,6 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
         "template": (cmd_template, "生成招生导入模板（xlsx）"),
         "check": (cmd_check, "检查一个招生信息文件（不导入）；有错误时退出码为1，文件无法检查为2"),
         "import": (cmd_import, "导入招生名单（与网页“导入名单”相同）；有失败行时退出码为1，文件无法导入为2"),
+        "import-legacy": (
+            cmd_import_legacy,
+            "档案管理：迁入原系统导出的在校生（已注册，保留学籍号）；有未迁入的行时退出码为1",
+        ),
         "verify-audit": (cmd_verify_audit, "校验审计日志哈希链"),
         "audit": (cmd_verify_audit, "审计日志：xueji audit verify 校验哈希链（同 verify-audit）"),
         "package": (cmd_package, "上报盘：xueji package verify FILE 核对一个上报盘，通过退出码为0，不通过为1"),
@@ -320,6 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["audit"].add_argument("what", choices=["verify"], help="verify：校验哈希链，事件被改动或删除时退出码为1")
     parsers["package"].add_argument("what", choices=["verify"], help="verify：核对上报盘")
     parsers["package"].add_argument("file", help="上报盘 zip 文件")
+    parsers["import-legacy"].add_argument("file", help="原系统导出的 xlsx、xls、ods 或 csv 文件")
+    parsers["import-legacy"].add_argument("--school", required=True, help="学校标识码")
     parsers["import"].add_argument("file", help="xlsx、xls、ods 或 csv 文件")
     parsers["import"].add_argument("--school", required=True, help="学校标识码")
     parsers["import"].add_argument("--user", help="记为导入人的本校账号（默认记为“命令行”）")

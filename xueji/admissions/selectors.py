@@ -39,6 +39,14 @@ def mask_id_number(number: str) -> str:
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
+def mask_student_no(number: str | None) -> str:
+    """A 学籍号 holds the ID number ("G" + 18 digits) or the birth date ("L" + region + date + serial): masked
+    the same way for those who may not see ID numbers."""
+    if not number:
+        return ""
+    return number[0] + mask_id_number(number[1:]) if number[0] in "GL" else mask_id_number(number)
+
+
 @dataclass(frozen=True)
 class AdmissionQuery:
     """The list's filters, all optional."""

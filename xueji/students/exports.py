@@ -26,7 +26,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from xueji.admissions.selectors import can_see_personal_data, mask_id_number
+from xueji.admissions.selectors import can_see_personal_data, mask_id_number, mask_student_no
 from xueji.audit.services import audit_record
 from xueji.orgs.models import User
 from xueji.records.catalog import FIELDS, Kind
@@ -39,7 +39,7 @@ from xueji.students.selectors import student_filter, students_visible_to
 logger = logging.getLogger(__name__)
 
 FORMATS = ("xlsx", "csv")
-FILTER_KEYS = ("school", "grade", "class", "major", "state", "q")
+FILTER_KEYS = ("school", "grade", "class", "major", "state", "source", "q")
 HIDDEN = "（仅学籍管理员可见）"
 # Personal data beyond the ID number, shown in full only to the registrar (as on the detail pages).
 PERSONAL_KINDS = frozenset({Kind.PHONE, Kind.EMAIL})
@@ -107,7 +107,9 @@ def _cell_function(key: str, show_personal: bool) -> Callable[[tuple[Any, ...]],
     if key == "state":
         return lambda row: _STATE_LABELS.get(row[_STATE], row[_STATE])
     if key == "student_no":
-        return lambda row: row[_NO] or ""
+        if show_personal:
+            return lambda row: row[_NO] or ""
+        return lambda row: mask_student_no(row[_NO])
     if key == "school":
         return lambda row: neutralise(row[_SCHOOL] or "")
     if key == "return_reason":

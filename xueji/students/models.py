@@ -48,6 +48,13 @@ class Student(models.Model):
     admission_method = models.CharField(_("招生方式"), max_length=2)
     data = models.JSONField(default=dict)  # the collected fields by catalog key, as in AdmissionRecord.data
     state = models.CharField(_("学籍状态"), max_length=16, choices=State.choices, default=State.UNSUBMITTED)
+
+    class Source(models.TextChoices):
+        CHECKIN = "checkin", _("新生报到")
+        LEGACY = "legacy", _("原系统迁入")
+
+    # Students migrated from the old system (档案管理) come in already registered, with their 学籍号.
+    source = models.CharField(_("来源"), max_length=8, choices=Source.choices, default=Source.CHECKIN)
     student_no = models.CharField(_("学籍号"), max_length=32, null=True, blank=True, unique=True)
     return_reason = models.CharField(_("退回原因"), max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

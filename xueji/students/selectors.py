@@ -45,7 +45,8 @@ def _text_filter(records: QuerySet, text: str) -> QuerySet:  # type: ignore[type
 
 
 def student_filter(records: QuerySet[Student], params: Mapping[str, str]) -> QuerySet[Student]:
-    """The filters of 学籍管理 and 学籍审核: school, grade, class, major, state, name or ID number."""
+    """The filters of 学籍管理 and 学籍审核: school, grade, class, major, state, source (新生报到 / 原系统迁入),
+    name or ID number."""
     if school := _int(params.get("school")):
         records = records.filter(school_id=school)
     if grade := _int(params.get("grade")):
@@ -54,6 +55,8 @@ def student_filter(records: QuerySet[Student], params: Mapping[str, str]) -> Que
         records = records.filter(school_class_id=school_class)
     if major := _int(params.get("major")):
         records = records.filter(offering_id=major)
+    if (source := params.get("source") or "") in Student.Source.values:
+        records = records.filter(source=source)
     state = params.get("state") or ""
     if state in State.values:
         records = records.filter(state=state)

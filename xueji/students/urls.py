@@ -17,4 +17,5 @@ urlpatterns = [
     path("export/<int:pk>/download/", views.export_download, name="export_download"),
     path("review/", views.review, name="review"),
     path("status/", views.status, name="status"),
+    path("archive/", views.archive, name="archive"),
 ]

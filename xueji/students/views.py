@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from xueji.admissions.forms import AdmissionForm, form_groups
-from xueji.admissions.selectors import can_see_personal_data, keyset_page, mask_id_number
+from xueji.admissions.selectors import can_see_personal_data, keyset_page, mask_id_number, mask_student_no
 from xueji.orgs.models import Role
 from xueji.orgs.selectors import (
     classes_visible_to,
@@ -25,9 +28,11 @@ from xueji.orgs.selectors import (
 )
 from xueji.orgs.views import AuthedRequest, roles_required
 from xueji.records.catalog import FIELDS, FIELDS_BY_KEY
+from xueji.records.workbook import WorkbookError, save_upload
 from xueji.students import edits, exports, services
 from xueji.students.forms import batch_form, batch_rows, student_initial
-from xueji.students.models import State
+from xueji.students.legacy import legacy_import
+from xueji.students.models import State, Student
 from xueji.students.selectors import (
     checkin_candidates,
     review_queue,
@@ -40,7 +45,7 @@ from xueji.students.workflow import ACTION_LABELS, Action, TransitionResult, tra
 ALL_ROLES = (Role.REGISTRAR, Role.SCHOOL_LEADER, Role.DISTRICT_REVIEWER, Role.CITY_ADMIN)
 REVIEWERS = (Role.SCHOOL_LEADER, Role.DISTRICT_REVIEWER, Role.CITY_ADMIN)
 PAGE_SIZE = 50
-FILTER_KEYS = ("school", "grade", "class", "major", "state", "q")
+FILTER_KEYS = ("school", "grade", "class", "major", "state", "source", "q")
 
 
 def _page(request: AuthedRequest, records: QuerySet, size: int = PAGE_SIZE) -> dict[str, object]:  # type: ignore[type-arg]
@@ -50,6 +55,8 @@ def _page(request: AuthedRequest, records: QuerySet, size: int = PAGE_SIZE) -> d
     show_personal = can_see_personal_data(request.user)
     for row in rows:
         row.shown_id = row.id_number if show_personal else mask_id_number(row.id_number)  # type: ignore[attr-defined]
+        if hasattr(row, "student_no"):
+            row.shown_no = row.student_no if show_personal else mask_student_no(row.student_no)  # type: ignore[attr-defined]
     params = {k: v for k, v in get.items() if k != "after" and v}
     return {
         "rows": rows,
@@ -195,6 +202,7 @@ def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "students/detail.html",
         {
             "student": student,
+            "shown_no": student.student_no if show_personal else mask_student_no(student.student_no),
             "items": items,
             "history": history,
             "labels": ACTION_LABELS,
@@ -404,3 +412,44 @@ def status(request: AuthedRequest) -> HttpResponse:
     total = overall["total"]
     context["all_approved"] = bool(total) and overall[State.APPROVED.value] == total
     return render(request, "students/status.html", context)
+
+
+# ---------------------------------------------------------------- 档案管理 (students migrated from the old system)
+
+
+@roles_required(*ALL_ROLES)
+def archive(request: AuthedRequest) -> HttpResponse:
+    """The migrated students, with the same query, export and print tools as 学籍管理 (filter source=legacy);
+    the registrar loads a file exported from the old system here."""
+    user = request.user
+    if request.method == "POST":
+        if user.role != Role.REGISTRAR:
+            raise PermissionDenied
+        school = get_object_or_404(schools_visible_to(user))
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, "请选择原系统导出的文件（xlsx、xls、ods 或 csv）")
+            return redirect("students:archive")
+        folder = Path(settings.MEDIA_ROOT) / "legacy"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{uuid.uuid4().hex}-upload"
+        try:
+            save_upload(upload, path)  # type: ignore[arg-type]
+            result = legacy_import(path=path, school=school, actor=user)
+        except WorkbookError as error:
+            messages.error(request, f"无法迁入“{upload.name}”：{error.message}")
+            return redirect("students:archive")
+        finally:
+            path.unlink(missing_ok=True)
+        if result.loaded:
+            messages.success(request, f"已迁入 {result.loaded} 人（审核通过，保留原学籍号）。")
+        if result.failed:
+            lines = "；".join(f"第{row}行：{reason}" for row, reason in result.failed[:20])
+            more = f"（共 {len(result.failed)} 行，仅列出前20行）" if len(result.failed) > 20 else ""
+            messages.error(request, f"以下行未迁入：{lines}{more}")
+        return redirect("students:archive")
+    records = student_filter(students_visible_to(user).filter(source=Student.Source.LEGACY), request.GET)
+    context = _page(request, records.select_related("offering__major", "school", "school_class"))
+    context["is_registrar"] = user.role == Role.REGISTRAR
+    context["show_school"] = user.role in (Role.DISTRICT_REVIEWER, Role.CITY_ADMIN)
+    return render(request, "students/archive.html", context)

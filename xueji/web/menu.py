@@ -63,7 +63,7 @@ MENU: tuple[MenuSection, ...] = (
     ),
     MenuSection(
         "在校生管理",
-        (MenuItem("档案管理", "web:pending", (REGISTRAR, LEADER, DISTRICT, CITY), {"feature": "archive"}),),
+        (MenuItem("档案管理", "students:archive", (REGISTRAR, LEADER, DISTRICT, CITY)),),
     ),
     MenuSection(
         "统计查询", (MenuItem("统计查询", "web:pending", (REGISTRAR, LEADER, DISTRICT, CITY), {"feature": "stats"}),)
@@ -79,7 +79,6 @@ MENU: tuple[MenuSection, ...] = (
 
 # Features listed in the menu but not built yet: the page says so plainly instead of a 404.
 PENDING_FEATURES = {
-    "archive": "档案管理",
     "stats": "统计查询",
 }
 
