@@ -146,6 +146,8 @@ def _chunks(items: Sequence[str]) -> Iterable[list[str]]:
 def reconcile_blockers(student_ids: Iterable[int]) -> dict[int, str]:
     """The students among ``student_ids`` (统一招生 only) with an unresolved 姓名不符 or 无录取记录 against their
     city's current roster, each with the reason in words. A city with no roster loaded blocks nobody."""
+    if not RosterLoad.objects.filter(is_current=True).exists():
+        return {}  # no roster anywhere yet: nothing to look up for 50,000 students
     students = list(
         Student.objects.filter(pk__in=list(student_ids), admission_method=UNIFIED_ADMISSION).values_list(
             "pk", "admission_id", "school__district__parent_id", "grade"
