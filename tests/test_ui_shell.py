@@ -52,6 +52,23 @@ def test_registrar_home_counts_what_needs_doing(world: World) -> None:
     assert "东城职业教育中心" in response.content.decode()
 
 
+def test_home_shows_the_registry_work_waiting_for_each_role(world: World) -> None:
+    from xueji.students.models import State, Student
+
+    def cards(persona: str) -> dict[str, object]:
+        response = world.client_for(getattr(world, persona)).get(reverse("home"))
+        return {c.label: c for c in response.context["cards"]}
+
+    registrar = cards("registrar_a")
+    assert registrar["待报到新生"].count == 1 and registrar["待报到新生"].attention  # type: ignore[attr-defined]
+    assert registrar["未提交的学籍"].count == 0  # type: ignore[attr-defined]
+    assert cards("leader_a")["待审核"].count == 1  # type: ignore[attr-defined]
+    assert cards("reviewer_a")["待审核"].count == 0  # type: ignore[attr-defined]
+    Student.objects.filter(pk=world.student_a.pk).update(state=State.UNSUBMITTED, return_reason="照片不清晰")
+    assert cards("registrar_a")["被退回的学籍"].count == 1  # type: ignore[attr-defined]
+    assert cards("leader_a")["待审核"].count == 0  # type: ignore[attr-defined]
+
+
 def test_district_home_counts_schools_without_accounts(world: World) -> None:
     cards = {c.label: c for c in world.client_for(world.reviewer_a).get(reverse("home")).context["cards"]}
     # School A has two accounts, school B one (registrar_b): none lacks accounts in 东城.

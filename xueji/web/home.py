@@ -28,7 +28,44 @@ class Card:
     attention: bool = False
 
 
+def work_cards(user: User) -> list[Card]:
+    """The registry work waiting for this user: admitted students to check in, students to submit or fix,
+    the 待审核 of a reviewer."""
+    from xueji.admissions.models import AdmissionRecord
+    from xueji.admissions.selectors import admissions_visible_to
+    from xueji.students.models import State
+    from xueji.students.selectors import review_queue, students_visible_to
+
+    if user.role == Role.REGISTRAR:
+        pending = admissions_visible_to(user).filter(state=AdmissionRecord.State.PENDING).count()
+        unsubmitted = students_visible_to(user).filter(state=State.UNSUBMITTED)
+        returned = unsubmitted.exclude(return_reason="").count()
+        return [
+            Card("待报到新生", pending, reverse("students:checkin"), "报到注册后进入学籍管理", attention=pending > 0),
+            Card(
+                "未提交的学籍",
+                unsubmitted.count(),
+                reverse("students:list") + "?state=unsubmitted",
+                "检查后按条件提交",
+                attention=unsubmitted.exists(),
+            ),
+            Card(
+                "被退回的学籍",
+                returned,
+                reverse("students:list") + "?state=unsubmitted",
+                "按退回原因修改后重新提交",
+                attention=returned > 0,
+            ),
+        ]
+    waiting = review_queue(user).count()
+    return [Card("待审核", waiting, reverse("students:review"), "学籍审核", attention=waiting > 0)]
+
+
 def home_cards(user: User) -> list[Card]:
+    return work_cards(user) + _setup_cards(user)
+
+
+def _setup_cards(user: User) -> list[Card]:
     if user.role == Role.CITY_ADMIN:
         districts = districts_visible_to(user).annotate(accounts=Count("users"))
         without = districts.filter(accounts=0).count()
