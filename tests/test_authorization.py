@@ -274,10 +274,7 @@ CASES = [
     Case("roster:inbox", allowed=CITY),
     # No file: the city is sent back to the page with a message.
     Case("roster:inbox", "post", allowed=CITY, ok=302),
-    *[
-        Case("web:pending", kwargs=lambda w, f=f: {"feature": f}, allowed=ALL)  # type: ignore[misc]
-        for f in ("stats",)
-    ],
+    Case("stats:index", allowed=ALL),
 ]
 
 # Views reachable without logging in, and why they are not in the matrix.

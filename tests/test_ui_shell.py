@@ -35,11 +35,6 @@ def test_menu_shows_only_what_the_role_uses(world: World, persona: str, shown: l
         assert label not in menu, label
 
 
-def test_unbuilt_page_says_so_plainly(world: World) -> None:
-    page = world.client_for(world.registrar_a).get(reverse("web:pending", args=["stats"])).content.decode()
-    assert "统计查询" in page and "正在建设中" in page
-
-
 def test_registrar_home_counts_what_needs_doing(world: World) -> None:
     world.term_a.is_current = False
     world.term_a.save()

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "xueji.students",
     "xueji.reconcile",
     "xueji.roster",
+    "xueji.stats",
     "xueji.web",
 ]
 

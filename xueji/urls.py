@@ -16,6 +16,7 @@ urlpatterns = [
     path("students/", include("xueji.students.urls")),
     path("reconcile/", include("xueji.reconcile.urls")),
     path("roster/", include("xueji.roster.urls")),
+    path("stats/", include("xueji.stats.urls")),
     path("", include("xueji.web.urls")),
 ]
 

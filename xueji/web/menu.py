@@ -65,9 +65,7 @@ MENU: tuple[MenuSection, ...] = (
         "在校生管理",
         (MenuItem("档案管理", "students:archive", (REGISTRAR, LEADER, DISTRICT, CITY)),),
     ),
-    MenuSection(
-        "统计查询", (MenuItem("统计查询", "web:pending", (REGISTRAR, LEADER, DISTRICT, CITY), {"feature": "stats"}),)
-    ),
+    MenuSection("统计查询", (MenuItem("统计查询", "stats:index", (REGISTRAR, LEADER, DISTRICT, CITY)),)),
     MenuSection(
         "系统管理",
         (
@@ -76,11 +74,6 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
 )
-
-# Features listed in the menu but not built yet: the page says so plainly instead of a 404.
-PENDING_FEATURES = {
-    "stats": "统计查询",
-}
 
 
 def menu_for(role: str, current_path: str) -> list[dict[str, Any]]:

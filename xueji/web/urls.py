@@ -1,10 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
-
-from xueji.web import views
+from django.urls import URLPattern
 
 app_name = "web"
-urlpatterns = [
-    path("pending/<slug:feature>/", views.pending, name="pending"),
-]
+urlpatterns: list[URLPattern] = []  # every menu entry has its own app now; kept for shell pages to come
