@@ -25,6 +25,8 @@ def test_counts_by_gender_ethnicity_and_state_for_the_school(world: World) -> No
     assert sum(by_gender.values()) == 4 and set(by_gender) <= {"男", "女"}
     by_ethnicity = table(client.get(reverse("stats:index"), {"dim": "ethnicity", "grade": "2026"}))
     assert by_ethnicity.get("汉族") == 3  # stored as the code 01, shown as the name
+    by_origin = table(client.get(reverse("stats:index"), {"dim": "origin_region", "grade": "2026"}))
+    assert by_origin.get("北京市朝阳区") == 3  # the region code 110105, shown by its name
     page = client.get(reverse("stats:index"), {"dim": "state", "grade": "2026"}).content.decode()
     assert "<svg" in page and "合计 4 人" in page
 

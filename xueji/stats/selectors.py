@@ -10,6 +10,7 @@ from django.db.models.fields.json import KeyTextTransform
 
 from xueji.orgs.models import User
 from xueji.records.codes import code_table
+from xueji.records.refdata import area_label
 from xueji.students.models import State, Student
 from xueji.students.selectors import students_visible_to
 
@@ -38,7 +39,7 @@ DIMENSIONS: dict[str, Dimension] = {
     "ethnicity": Dimension("民族", "data:ethnicity", _codes("民族")),
     "admission_method": Dimension("招生方式", "admission_method", _codes("招生方式")),
     "admission_target": Dimension("招生对象", "data:admission_target", _codes("招生对象")),
-    "origin_region": Dimension("生源地", "data:origin_region"),
+    "origin_region": Dimension("生源地", "data:origin_region", lambda c: area_label(c).split(" ", 1)[-1]),
     "household_type": Dimension("户口性质", "data:household_type", _codes("户口性质")),
     "study_mode": Dimension("学习形式", "data:study_mode", _codes("学习形式")),
     "attendance_mode": Dimension("就读方式", "data:attendance_mode", _codes("就读方式")),
