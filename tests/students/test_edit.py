@@ -151,3 +151,14 @@ def test_the_edit_form_checks_the_id_number_as_it_is_typed(world: World) -> None
     [student] = checked_in_students(world, 1)
     page = world.client_for(world.registrar_a).get(reverse("students:edit", args=[student.pk])).content.decode()
     assert f'hx-post="{reverse("admissions:form_refresh")}"' in page and 'id="id-hint"' in page
+
+
+def test_the_detail_page_leads_the_registrar_to_edit_and_to_a_name_change(world: World) -> None:
+    [student] = checked_in_students(world, 1)
+    page = world.client_for(world.registrar_a).get(reverse("students:detail", args=[student.pk])).content.decode()
+    assert reverse("students:edit", args=[student.pk]) in page
+    assert reverse("reconcile:name_change_new", args=[student.pk]) in page
+    in_review = world.client_for(world.registrar_a).get(reverse("students:detail", args=[world.student_a.pk]))
+    assert reverse("students:edit", args=[world.student_a.pk]) not in in_review.content.decode()
+    leader = world.client_for(world.leader_a).get(reverse("students:detail", args=[student.pk])).content.decode()
+    assert reverse("students:edit", args=[student.pk]) not in leader and "申请改名" not in leader
