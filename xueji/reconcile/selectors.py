@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
@@ -14,8 +14,7 @@ from xueji.reconcile.matching import BLOCKING, CATEGORY_LABELS, Category, Findin
 from xueji.reconcile.models import RosterCorrection, RosterEntry, RosterLoad
 from xueji.records.catalog import UNIFIED_ADMISSION
 from xueji.students.models import Student
-
-CHUNK = 900  # SQLite's limit on bound parameters
+from xueji.students.workflow import SQL_PARAMS, chunked
 
 
 def city_of(user: User) -> Region | None:
@@ -80,7 +79,7 @@ def roster_rows(load: RosterLoad, entries: QuerySet[RosterEntry] | None = None) 
             "pk", "school_code", "name", "id_number", "candidate_no", "exam_ticket_no", "major", "method"
         ).order_by("row_number")
     )
-    corrections = _corrections([v[0] for v in values] if len(values) < CHUNK else None, load)
+    corrections = _corrections([v[0] for v in values] if len(values) < SQL_PARAMS else None, load)
     rows = []
     for pk, school_code, name, id_number, candidate_no, exam_ticket_no, major, method in values:
         fixed = corrections.get(pk, {})
@@ -138,11 +137,6 @@ def findings_for(user: User, intake_year: int | None = None) -> tuple[RosterLoad
     return load, [f for f in findings if f.school_codes() & codes]
 
 
-def _chunks(items: Sequence[str]) -> Iterable[list[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield list(items[start : start + CHUNK])
-
-
 def reconcile_blockers(student_ids: Iterable[int]) -> dict[int, str]:
     """The students among ``student_ids`` (统一招生 only) with an unresolved 姓名不符 or 无录取记录 against their
     city's current roster, each with the reason in words. A city with no roster loaded blocks nobody."""
@@ -164,7 +158,7 @@ def reconcile_blockers(student_ids: Iterable[int]) -> dict[int, str]:
         registered = _registered(AdmissionRecord.objects.filter(pk__in=admission_ids))
         keys = sorted({k for r in registered for k in (r.candidate_no.upper(), r.id_number.upper()) if k})
         entry_ids: set[int] = set()
-        for chunk in _chunks(keys):
+        for chunk in chunked(keys):
             entry_ids.update(
                 load.entries.filter(Q(candidate_no__in=chunk) | Q(id_number__in=chunk)).values_list("pk", flat=True)
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from xueji.records.catalog import FIELDS, FIELDS_BY_KEY, IDENTITY, Field, Kind
 from xueji.records.context import RowContext
 from xueji.records.validator import ERROR, FieldError, RowValidator
 from xueji.students.models import State, Student
+from xueji.students.workflow import chunked
 
 # Why a student the school may not change is refused, by state.
 READ_ONLY_REASONS = {
@@ -180,11 +181,6 @@ class BatchError(ValueError):
     """The request itself is wrong (no field chosen, a field that cannot be set in bulk)."""
 
 
-def _chunks(ids: Sequence[int], size: int = 900) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def _merge_data(ids: Sequence[int], patch: Mapping[str, object], columns: Mapping[str, object]) -> None:
     """One UPDATE per chunk that merges ``patch`` into every student's ``data`` (a None value removes the key)
     and sets ``columns``: set-based, where a save per student would be thousands of round trips."""
@@ -208,7 +204,7 @@ def _merge_data(ids: Sequence[int], patch: Mapping[str, object], columns: Mappin
         assignments.append(f"{quote(column)} = %s")
         params.append(value)
     with connection.cursor() as cursor:
-        for chunk in _chunks(ids):
+        for chunk in chunked(ids):
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(
                 f"UPDATE {table} SET {', '.join(assignments)} WHERE id IN ({marks}) AND state = %s",

@@ -17,7 +17,7 @@ from xueji.records.check import RowReport
 from xueji.records.context import RowContext
 from xueji.records.validator import ERROR, RowValidator
 from xueji.students.models import ReviewAction, State, Student
-from xueji.students.workflow import holding_elsewhere
+from xueji.students.workflow import chunked, holding_elsewhere
 
 
 def checkin(*, actor: User, records: QuerySet[AdmissionRecord], request: HttpRequest | None = None) -> int:
@@ -61,10 +61,8 @@ def checkin(*, actor: User, records: QuerySet[AdmissionRecord], request: HttpReq
             batch_size=500,
         )
         ids = [r.pk for r in pending]
-        for start in range(0, len(ids), 900):
-            AdmissionRecord.objects.filter(pk__in=ids[start : start + 900]).update(
-                state=AdmissionRecord.State.CHECKED_IN, updated_at=now
-            )
+        for chunk in chunked(ids):
+            AdmissionRecord.objects.filter(pk__in=chunk).update(state=AdmissionRecord.State.CHECKED_IN, updated_at=now)
         audit_record(
             actor=actor, action="student.checkin", after={"count": len(ids), "admissions": ids[:2000]}, request=request
         )

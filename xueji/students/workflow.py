@@ -18,7 +18,7 @@ import datetime
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -29,6 +29,8 @@ from django.utils import timezone
 from xueji.audit.services import audit_record
 from xueji.orgs.models import Role, User
 from xueji.students.models import ReviewAction, State, Student
+
+T = TypeVar("T")
 
 
 class Action(StrEnum):
@@ -93,9 +95,13 @@ class TransitionResult:
         return "，".join(parts)
 
 
-def _chunks(ids: Sequence[int], size: int = 900) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+SQL_PARAMS = 900  # bound parameters per statement: under SQLite's limit everywhere
+
+
+def chunked(items: Sequence[T], size: int = SQL_PARAMS) -> Iterator[Sequence[T]]:
+    """``items`` in slices small enough for one IN list (the one chunking helper of students and reconcile)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _id_sets(ids: Sequence[int]) -> Iterator[tuple[str, list[Any]]]:
@@ -107,7 +113,7 @@ def _id_sets(ids: Sequence[int]) -> Iterator[tuple[str, list[Any]]]:
     if connection.vendor == "postgresql":
         yield "IN (SELECT unnest(%s::bigint[]))", [list(ids)]
         return
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         yield f"IN ({', '.join(['%s'] * len(chunk))})", list(chunk)
 
 
