@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -100,6 +101,35 @@ def make_setup(school: School, major_code: str, year: int = 2026) -> tuple[Major
         is_current=True,
     )
     return offering, grade, school_class, term
+
+
+def school_a_from_scratch() -> tuple[Region, Region, School]:
+    """Beijing, 东城 and school A (计算机应用 with the direction 网络应用, 2026级, 2026级1班) for a transactional
+    test, which starts from empty tables: (city, district, school)."""
+    reference_load()
+    city = Region.objects.create(code="110000", name="北京市", kind=Region.Kind.CITY)
+    district = Region.objects.create(code="110101", name="东城区", kind=Region.Kind.DISTRICT, parent=city)
+    school = make_school("3111010001", "东城职业教育中心", district)
+    offering, *_ = make_setup(school, "710201")
+    Direction.objects.create(offering=offering, name="网络应用")
+    return city, district, school
+
+
+def _reset_task_backends() -> None:
+    from asgiref.local import Local
+    from django_tasks import task_backends
+
+    task_backends.__dict__.pop("settings", None)
+    task_backends._connections = Local(task_backends.thread_critical)
+
+
+@pytest.fixture
+def immediate_tasks(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Tasks run inline at enqueue (the embedded worker's job, done synchronously)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    _reset_task_backends()
+    yield
+    _reset_task_backends()
 
 
 @pytest.fixture

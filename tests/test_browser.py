@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ARTIFACTS, PASSWORD, make_school, make_setup, make_user
-from xueji.orgs.models import Direction, Region, Role
-from xueji.reference.services import reference_load
+from tests.conftest import ARTIFACTS, PASSWORD, make_user, school_a_from_scratch
+from xueji.orgs.models import Role
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_registrar_changes_first_login_password_and_reaches_basic_info(live_server, browser) -> None:  # type: ignore[no-untyped-def]
-    reference_load()  # a transactional test starts from empty tables
-    city = Region.objects.create(code="110000", name="北京市", kind=Region.Kind.CITY)
-    district = Region.objects.create(code="110101", name="东城区", kind=Region.Kind.DISTRICT, parent=city)
-    school = make_school("3111010001", "东城职业教育中心", district)
-    offering, *_ = make_setup(school, "710201")
-    Direction.objects.create(offering=offering, name="网络应用")
+    *_, school = school_a_from_scratch()
     make_user("xj3111010001", Role.REGISTRAR, school=school, must_change_password=True)
 
     page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")

@@ -11,14 +11,13 @@ from django.db import connections
 from python_calamine import CalamineWorkbook
 
 from tests.admissions.helpers import school_a_row
-from tests.conftest import ARTIFACTS, PASSWORD, make_school, make_setup, make_user
+from tests.conftest import ARTIFACTS, PASSWORD, make_user, school_a_from_scratch
 from xueji.admissions import imports
 from xueji.admissions.models import AdmissionRecord, ImportJob
-from xueji.orgs.models import Direction, Region, Role
+from xueji.orgs.models import Role
 from xueji.orgs.selectors import school_catalog
 from xueji.records.catalog import FIELDS_BY_KEY
 from xueji.records.template import write_template
-from xueji.reference.services import reference_load
 
 ROWS = 1500
 
@@ -45,12 +44,7 @@ def fill_template(path: Path, school, rows: list[dict[str, object]]) -> None:  #
 def test_registrar_imports_and_downloads_the_failures(
     live_server, browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    reference_load()
-    city = Region.objects.create(code="110000", name="北京市", kind=Region.Kind.CITY)
-    district = Region.objects.create(code="110101", name="东城区", kind=Region.Kind.DISTRICT, parent=city)
-    school = make_school("3111010001", "东城职业教育中心", district)
-    offering, *_ = make_setup(school, "710201")
-    Direction.objects.create(offering=offering, name="网络应用")
+    *_, school = school_a_from_scratch()
     make_user("xj3111010001", Role.REGISTRAR, school=school)
 
     # The worker: each queued job runs in a thread of its own, in small batches so the bar moves visibly.

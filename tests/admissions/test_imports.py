@@ -3,7 +3,6 @@ workbook, resuming after a dead worker, the claim, and the command line."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,24 +16,6 @@ from xueji.admissions import imports
 from xueji.admissions.models import AdmissionRecord, ImportFailure, ImportJob
 from xueji.audit.models import AuditEvent
 from xueji.cli import main as cli_main
-
-
-def _reset_task_backends() -> None:
-    from asgiref.local import Local
-    from django_tasks import task_backends
-
-    task_backends.__dict__.pop("settings", None)
-    task_backends._connections = Local(task_backends.thread_critical)
-
-
-@pytest.fixture
-def immediate_tasks(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    """Tasks run inline at enqueue (the embedded worker's job, done synchronously)."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    _reset_task_backends()
-    yield
-    settings.TASKS = settings.TASKS  # restored by the settings fixture after this
-    _reset_task_backends()
 
 
 def upload(client, path: Path, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,22 +18,6 @@ from tests.students.helpers import checked_in_students
 from xueji.audit.models import AuditEvent
 from xueji.students.exports import HIDDEN
 from xueji.students.models import ExportJob, Student
-
-
-def _reset_task_backends() -> None:
-    from asgiref.local import Local
-    from django_tasks import task_backends
-
-    task_backends.__dict__.pop("settings", None)
-    task_backends._connections = Local(task_backends.thread_critical)
-
-
-@pytest.fixture
-def immediate_tasks(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    _reset_task_backends()
-    yield
-    _reset_task_backends()
 
 
 def _xlsx_rows(content: bytes, tmp_path: Path) -> list[list[object]]:

@@ -9,11 +9,10 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from tests.admissions.helpers import school_a_row
-from tests.conftest import ARTIFACTS, PASSWORD, make_school, make_setup, make_user
+from tests.conftest import ARTIFACTS, PASSWORD, make_user, school_a_from_scratch
 from xueji.admissions.models import AdmissionRecord
 from xueji.admissions.services import admission_save
-from xueji.orgs.models import Direction, Region, Role
-from xueji.reference.services import reference_load
+from xueji.orgs.models import Role
 from xueji.students.models import Student
 from xueji.students.services import checkin
 
@@ -21,12 +20,7 @@ from xueji.students.services import checkin
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_registrar_batch_edits_and_exports(live_server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    reference_load()
-    city = Region.objects.create(code="110000", name="北京市", kind=Region.Kind.CITY)
-    district = Region.objects.create(code="110101", name="东城区", kind=Region.Kind.DISTRICT, parent=city)
-    school = make_school("3111010001", "东城职业教育中心", district)
-    offering, *_ = make_setup(school, "710201")
-    Direction.objects.create(offering=offering, name="网络应用")
+    *_, school = school_a_from_scratch()
     registrar = make_user("xj", Role.REGISTRAR, school=school)
     names = ["周一", "吴二", "郑三"]
     for serial, name in enumerate(names, start=1):

@@ -7,22 +7,16 @@ from __future__ import annotations
 import pytest
 
 from tests.admissions.helpers import school_a_row
-from tests.conftest import ARTIFACTS, PASSWORD, make_school, make_setup, make_user
+from tests.conftest import ARTIFACTS, PASSWORD, make_user, school_a_from_scratch
 from xueji.admissions.services import admission_save
-from xueji.orgs.models import Direction, Region, Role
-from xueji.reference.services import reference_load
+from xueji.orgs.models import Role
 from xueji.students.models import State, Student
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_registrar_to_city_until_everyone_is_approved(live_server, browser) -> None:  # type: ignore[no-untyped-def]
-    reference_load()
-    city = Region.objects.create(code="110000", name="北京市", kind=Region.Kind.CITY)
-    district = Region.objects.create(code="110101", name="东城区", kind=Region.Kind.DISTRICT, parent=city)
-    school = make_school("3111010001", "东城职业教育中心", district)
-    offering, *_ = make_setup(school, "710201")
-    Direction.objects.create(offering=offering, name="网络应用")
+    city, district, school = school_a_from_scratch()
     registrar = make_user("xj", Role.REGISTRAR, school=school)
     make_user("xl", Role.SCHOOL_LEADER, school=school)
     make_user("qx", Role.DISTRICT_REVIEWER, region=district)
