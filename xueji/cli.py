@@ -154,20 +154,27 @@ def cmd_verify_audit(args: argparse.Namespace) -> int:
     return 1
 
 
-def _school_catalog_for(code: str | None):  # type: ignore[no-untyped-def]
-    """The school's catalog for template drop-downs and major/direction checks, or None without --school."""
-    if not code:
-        return None
+def _school(code: str):  # type: ignore[no-untyped-def]
+    """The school named by --school (Django set up and migrated); a clear refusal for an unknown code."""
     _setup()
     _migrate()
     from django.core.exceptions import ValidationError
 
     from xueji.orgs.models import School
-    from xueji.orgs.selectors import school_catalog
 
     school = School.objects.filter(code=code.strip()).first()
     if school is None:
         raise ValidationError(f"学校标识码 {code} 不存在")
+    return school
+
+
+def _school_catalog_for(code: str | None):  # type: ignore[no-untyped-def]
+    """The school's catalog for template drop-downs and major/direction checks, or None without --school."""
+    if not code:
+        return None
+    school = _school(code)
+    from xueji.orgs.selectors import school_catalog
+
     return school_catalog(school)
 
 
@@ -195,20 +202,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not os.path.isfile(args.file):
         print(f"无法导入：找不到文件 {args.file}", file=sys.stderr)
         return 2
-    _setup()
-    _migrate()
+    school = _school(args.school)
     import shutil
 
     from django.core.exceptions import ValidationError
 
     from xueji.admissions.imports import import_failure_path, import_job_create, import_job_run
     from xueji.admissions.models import ImportJob
-    from xueji.orgs.models import School, User
+    from xueji.orgs.models import User
     from xueji.records.workbook import WorkbookError
 
-    school = School.objects.filter(code=args.school.strip()).first()
-    if school is None:
-        raise ValidationError(f"学校标识码 {args.school} 不存在")
     actor = None
     if args.user:
         actor = User.objects.filter(username=args.user, school=school).first()
@@ -273,17 +276,10 @@ def cmd_import_legacy(args: argparse.Namespace) -> int:
     if not os.path.isfile(args.file):
         print(f"无法迁入：找不到文件 {args.file}", file=sys.stderr)
         return 2
-    _setup()
-    _migrate()
-    from django.core.exceptions import ValidationError
-
-    from xueji.orgs.models import School
+    school = _school(args.school)
     from xueji.records.workbook import WorkbookError
     from xueji.students.legacy import legacy_import
 
-    school = School.objects.filter(code=args.school.strip()).first()
-    if school is None:
-        raise ValidationError(f"学校标识码 {args.school} 不存在")
     try:
         result = legacy_import(path=args.file, school=school, actor=None)
     except WorkbookError as error:
