@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import IO
 
-import xlsxwriter
+from xueji.records.workbook import new_workbook
 
 
 def account_sheet_xlsx(target: IO[bytes], issued: list[dict[str, str]]) -> None:
     """The printable sheet of newly issued accounts with their one-time passwords."""
     # strings_to_formulas off: an organisation name is data, never a formula.
-    workbook = xlsxwriter.Workbook(target, {"in_memory": True, "strings_to_formulas": False})
+    workbook = new_workbook(target)
     sheet = workbook.add_worksheet("账号单")
     header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     cell = workbook.add_format({"border": 1})

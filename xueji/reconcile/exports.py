@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from xueji.reconcile.matching import CATEGORY_LABELS, Category, Finding, counts
 from xueji.records.check import neutralise
+from xueji.records.workbook import new_workbook
 
 COLUMNS = (
     "类别",
@@ -46,13 +47,8 @@ def finding_cells(finding: Finding, show_id: Callable[[str], str]) -> list[str]:
 
 
 def reconcile_workbook(findings: Sequence[Finding], show_id: Callable[[str], str], title: str) -> bytes:
-    import xlsxwriter
-
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        buffer,
-        {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
-    )
+    workbook = new_workbook(buffer)
     bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     summary = workbook.add_worksheet("汇总")
     summary.write_string(0, 0, neutralise(title), bold)

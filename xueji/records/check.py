@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from xueji.records.context import RowContext
 from xueji.records.validator import ERROR, DuplicateIdTracker, FieldError, RowValidator
-from xueji.records.workbook import DEFAULT_LIMITS, Limits, Table, WorkbookError, open_table
+from xueji.records.workbook import DEFAULT_LIMITS, Limits, Table, WorkbookError, new_workbook, open_table
 
 # Exit codes of run_check (and `xueji check`).
 EXIT_OK = 0  # no errors (warnings allowed)
@@ -204,8 +204,6 @@ def write_annotated(
     that "第N行" in the report is row N in the file. ``table`` and ``rows`` give the file as already read (the
     import passes the failed rows it kept), so that it is not read again. Returns the number of data rows
     written."""
-    import xlsxwriter
-
     if table is None:
         table = open_table(source, limits)
     by_row = report.errors_by_row()
@@ -213,16 +211,7 @@ def write_annotated(
     width = max((c.index for c in table.columns), default=0) + 1
     offset = 0 if only_failed else table.first_column
 
-    workbook = xlsxwriter.Workbook(
-        out,
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-            "in_memory": not isinstance(out, str | Path),
-        },
-    )
+    workbook = new_workbook(out, constant_memory=True)
     red = workbook.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
     yellow = workbook.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
     header_format = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal, cast
+from typing import IO, Any, BinaryIO, Literal, cast
 
 from xueji.records.catalog import Field, field_for_header, normalise_header, required_columns
 
@@ -401,3 +401,21 @@ def save_upload(stream: BinaryIO, target: str | Path, limits: Limits = DEFAULT_L
                 raise WorkbookError(f"文件太大，上限为{limits.max_file_bytes // 1024 // 1024} MB，请分成几个文件")
             out.write(chunk)
     return target
+
+
+def new_workbook(out: str | Path | IO[bytes], *, constant_memory: bool = False) -> Any:
+    """An xlsxwriter workbook for anything the system writes (exports, failure and check workbooks, account
+    sheets, statistics, filing packages): user text stays text — never turned into a formula, a number or a
+    link — and a stream is written in memory. ``constant_memory`` for large sheets written row by row."""
+    import xlsxwriter
+
+    return xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": constant_memory,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "in_memory": not isinstance(out, str | Path),
+        },
+    )

@@ -34,7 +34,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from xueji.admissions.selectors import mask_id_number
 from xueji.audit.services import audit_record
 from xueji.orgs.models import Region, School, User
-from xueji.records.workbook import Limits, WorkbookError, check_archive
+from xueji.records.workbook import Limits, WorkbookError, check_archive, new_workbook
 from xueji.roster.models import FilingPackage
 from xueji.roster.printing import STATE_LABELS, roster_document, roster_pdf_bytes, roster_rows, roster_students
 from xueji.students.models import State, Student
@@ -157,13 +157,12 @@ def _state_counts(students: QuerySet[Student]) -> dict[str, int]:
 
 
 def _xlsx(rows: Sequence[Sequence[str]]) -> bytes:
-    import xlsxwriter
 
     from xueji.records.check import neutralise
     from xueji.roster.printing import COLUMNS_BY_KEY
 
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    workbook = new_workbook(buffer)
     sheet = workbook.add_worksheet("新生名单")
     for index, key in enumerate(PACKAGE_COLUMNS):
         sheet.write_string(0, index, COLUMNS_BY_KEY[key].label)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from urllib.parse import quote
 
-import xlsxwriter
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -13,6 +12,7 @@ from xueji.orgs.models import Role
 from xueji.orgs.selectors import districts_visible_to, grades_visible_to
 from xueji.orgs.views import AuthedRequest, roles_required
 from xueji.records.check import neutralise
+from xueji.records.workbook import new_workbook
 from xueji.stats.selectors import DIMENSIONS, Row, stats_table
 
 ALL_ROLES = (Role.REGISTRAR, Role.SCHOOL_LEADER, Role.DISTRICT_REVIEWER, Role.CITY_ADMIN)
@@ -22,7 +22,7 @@ BAR_WIDTH = 360  # px of the longest bar
 
 def _xlsx(title: str, label: str, rows: list[Row], grade: int | None) -> HttpResponse:
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    workbook = new_workbook(buffer)
     sheet = workbook.add_worksheet("统计")
     bold = workbook.add_format({"bold": True})
     sheet.write_row(0, 0, [label, f"{grade}级" if grade else "人数", f"{grade - 1}级" if grade else ""], bold)

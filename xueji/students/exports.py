@@ -32,6 +32,7 @@ from xueji.orgs.models import User
 from xueji.records.catalog import FIELDS, Kind
 from xueji.records.check import neutralise
 from xueji.records.codes import code_table, country_table
+from xueji.records.workbook import new_workbook
 from xueji.reference.models import CatalogMajor
 from xueji.students.models import ExportJob, State, Student
 from xueji.students.selectors import student_filter, students_visible_to
@@ -193,18 +194,7 @@ def write_export(
                 stream.detach()  # type: ignore[attr-defined]
         return count
 
-    import xlsxwriter
-
-    workbook = xlsxwriter.Workbook(
-        out,
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-            "in_memory": not isinstance(out, str | Path),
-        },
-    )
+    workbook = new_workbook(out, constant_memory=True)
     sheet = workbook.add_worksheet("学籍")
     header_format = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     for index, key in enumerate(columns):
