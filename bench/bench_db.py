@@ -31,3 +31,33 @@ def targets() -> list[tuple[str, str, Callable[[], None] | None]]:
         url, drop = _postgres(os.environ["DATABASE_URL"])
         found.append(("PostgreSQL", url, drop))
     return found
+
+
+def django_setup(database_url: str, data_dir: str) -> None:
+    """In a benchmark's child process: Django on that database, migrated, with the reference data loaded."""
+    os.environ.update(DATABASE_URL=database_url, XUEJI_DATA_DIR=data_dir, DJANGO_SETTINGS_MODULE="xueji.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from xueji.reference.services import reference_load
+
+    call_command("migrate", verbosity=0)
+    reference_load()
+
+
+def school_a():  # type: ignore[no-untyped-def]
+    """Beijing, 东城 and school A (计算机应用 with 网络应用, 2026级, 2026级1班): (city, district, school, offering,
+    school_class)."""
+    from xueji.orgs.models import Direction, Grade, MajorOffering, Region, School, SchoolClass
+    from xueji.reference.models import CatalogMajor
+
+    city = Region.objects.create(code="110000", name="北京市", kind=Region.Kind.CITY)
+    district = Region.objects.create(code="110101", name="东城区", kind=Region.Kind.DISTRICT, parent=city)
+    school = School.objects.create(code="3111010001", name="东城职业教育中心", district=district)
+    offering = MajorOffering.objects.create(school=school, major=CatalogMajor.objects.get(code="710201"))
+    Direction.objects.create(offering=offering, name="网络应用")
+    grade = Grade.objects.create(school=school, year=2026)
+    school_class = SchoolClass.objects.create(school=school, grade=grade, offering=offering, name="2026级1班")
+    return city, district, school, offering, school_class

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -26,35 +25,22 @@ sys.path.insert(0, str(ROOT))
 
 
 def child(database_url: str, data_dir: str, count: int) -> None:
-    os.environ.update(DATABASE_URL=database_url, XUEJI_DATA_DIR=data_dir, DJANGO_SETTINGS_MODULE="xueji.settings")
-    import django
+    import bench_db  # type: ignore[import-not-found]
 
-    django.setup()
+    bench_db.django_setup(database_url, data_dir)
     from datetime import date
 
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
     from tests.admissions.helpers import school_a_row
     from xueji.admissions.models import AdmissionRecord
     from xueji.admissions.services import json_value
-    from xueji.orgs.models import Direction, Grade, MajorOffering, Region, Role, School, SchoolClass, User
+    from xueji.orgs.models import Role, User
     from xueji.orgs.selectors import school_catalog
     from xueji.records.context import RowContext
     from xueji.records.validator import RowValidator
-    from xueji.reference.models import CatalogMajor
-    from xueji.reference.services import reference_load
     from xueji.students.exports import COLUMNS, export_queryset, export_rows, write_export
     from xueji.students.models import State, Student
 
-    reference_load()
-    city = Region.objects.create(code="110000", name="北京市", kind=Region.Kind.CITY)
-    district = Region.objects.create(code="110101", name="东城区", kind=Region.Kind.DISTRICT, parent=city)
-    school = School.objects.create(code="3111010001", name="东城职业教育中心", district=district)
-    offering = MajorOffering.objects.create(school=school, major=CatalogMajor.objects.get(code="710201"))
-    Direction.objects.create(offering=offering, name="网络应用")
-    grade = Grade.objects.create(school=school, year=2026)
-    school_class = SchoolClass.objects.create(school=school, grade=grade, offering=offering, name="2026级1班")
+    _city, _district, school, offering, school_class = bench_db.school_a()
     registrar = User.objects.create(username="registrar", role=Role.REGISTRAR, school=school)
     # One full, valid catalog row (as the import stores it); every student carries it with its own name and number.
     clean, errors = RowValidator(RowContext(school=school_catalog(school))).validate(school_a_row(1))

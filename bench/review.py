@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -28,30 +27,20 @@ sys.path.insert(0, str(ROOT))
 
 
 def child(database_url: str, data_dir: str, count: int) -> None:
-    os.environ.update(DATABASE_URL=database_url, XUEJI_DATA_DIR=data_dir, DJANGO_SETTINGS_MODULE="xueji.settings")
-    import django
+    import bench_db  # type: ignore[import-not-found]
 
-    django.setup()
+    bench_db.django_setup(database_url, data_dir)
     from datetime import date
 
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
 
-    call_command("migrate", verbosity=0)
     from xueji.admissions.models import AdmissionRecord
-    from xueji.orgs.models import Grade, MajorOffering, Region, Role, School, User
-    from xueji.reference.models import CatalogMajor
-    from xueji.reference.services import reference_load
+    from xueji.orgs.models import Role, User
     from xueji.students.models import State, Student
     from xueji.students.workflow import Action, transition_apply
 
-    reference_load()
-    city = Region.objects.create(code="110000", name="北京市", kind=Region.Kind.CITY)
-    district = Region.objects.create(code="110101", name="东城区", kind=Region.Kind.DISTRICT, parent=city)
-    school = School.objects.create(code="3111010001", name="东城职业教育中心", district=district)
-    offering = MajorOffering.objects.create(school=school, major=CatalogMajor.objects.get(code="710201"))
-    Grade.objects.create(school=school, year=2026)
+    city, district, school, offering, _class = bench_db.school_a()
     scopes = {
         Role.REGISTRAR: {"school": school},
         Role.SCHOOL_LEADER: {"school": school},
