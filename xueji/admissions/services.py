@@ -83,34 +83,6 @@ def record_fields(clean: Mapping[str, object], choices: SchoolChoices) -> dict[s
     return values
 
 
-def person_conflict(record: AdmissionRecord, school: School) -> str | None:
-    """Why an existing record of the same person blocks saving this row at ``school`` (None: it does not)."""
-    if record.school_id != school.pk:
-        other = record.school
-        return (
-            f"该身份证件号已在“{other.name}”（{other.district.name}，学校标识码{other.code}）登记了招生信息"
-            f"（{record.get_state_display()}），同一人只能在一所学校注册学籍，请联系区县核实"
-        )
-    if record.state != AdmissionRecord.State.PENDING:
-        return "该学生已报到注册、已有学籍，招生信息不能再修改；如需更正请在学籍管理中办理"
-    return None
-
-
-def existing_records(school: School, people: Iterable[tuple[str, str]]) -> dict[tuple[str, str], AdmissionRecord]:
-    """Existing records of these people anywhere, locked until the caller's transaction ends (so two imports
-    of the same person cannot both decide to create; on SQLite the write lock does the same)."""
-    wanted = set(people)
-    if not wanted:
-        return {}
-    numbers = sorted({number for _type, number in wanted})
-    rows = (
-        AdmissionRecord.objects.select_for_update(of=("self",))
-        .filter(id_number__in=numbers)
-        .select_related("school__district")
-    )
-    return {(r.id_type, r.id_number): r for r in rows if (r.id_type, r.id_number) in wanted}
-
-
 @dataclass(frozen=True)
 class ExistingPerson:
     """Just enough of an existing record to decide about a row of the same person."""
@@ -120,6 +92,7 @@ class ExistingPerson:
     state: str
 
     def conflict_with(self, school: School) -> str | None:
+        """Why this record blocks saving a row of the same person at ``school`` (None: it does not)."""
         if self.school_id != school.pk:
             other = School.objects.select_related("district").get(pk=self.school_id)
             state = AdmissionRecord.State(self.state).label
@@ -133,7 +106,9 @@ class ExistingPerson:
 
 
 def existing_people(school: School, people: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ExistingPerson]:
-    """Like ``existing_records`` without building model instances (the import asks this for 1,000 rows)."""
+    """Existing records of these people anywhere, locked until the caller's transaction ends (so two imports
+    of the same person cannot both decide to create; on SQLite the write lock does the same). Plain values,
+    not model instances: the import asks this for 1,000 rows at a time."""
     wanted = set(people)
     if not wanted:
         return {}
@@ -177,17 +152,15 @@ def admission_save(
     choices = SchoolChoices.load(school)
     values = record_fields(clean, choices)
     with transaction.atomic():
-        found = existing_records(school, [(values["id_type"], values["id_number"])])
+        found = existing_people(school, [(values["id_type"], values["id_number"])])
         other = found.get((values["id_type"], values["id_number"]))
         if record is not None:
             record = AdmissionRecord.objects.select_for_update().get(pk=record.pk)
             if record.state != AdmissionRecord.State.PENDING:
-                return SaveResult(None, [conflict_error(person_conflict(record, school) or "", record.id_number)])
-            if other is not None and other.pk != record.pk:
-                message = person_conflict(other, school) or "本校已有该身份证件号的招生信息，请直接修改那一条"
-                return SaveResult(None, [conflict_error(message, values["id_number"])])
-        elif other is not None:
-            message = person_conflict(other, school) or "本校已有该身份证件号的招生信息，请直接修改那一条"
+                itself = ExistingPerson(record.pk, record.school_id, record.state)
+                return SaveResult(None, [conflict_error(itself.conflict_with(school) or "", record.id_number)])
+        if other is not None and (record is None or other.pk != record.pk):
+            message = other.conflict_with(school) or "本校已有该身份证件号的招生信息，请直接修改那一条"
             return SaveResult(None, [conflict_error(message, values["id_number"])])
         before = dict(record.data) if record is not None else None
         created = record is None
