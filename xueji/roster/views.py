@@ -18,6 +18,7 @@ from xueji.orgs.views import AuthedRequest, roles_required
 from xueji.roster.filing import package_build, package_receive, scope_of_district, scope_of_school
 from xueji.roster.models import FilingPackage
 from xueji.roster.printing import DEFAULT_COLUMNS, ROSTER_COLUMNS, clean_columns, roster_print
+from xueji.students.models import Student
 from xueji.students.selectors import students_visible_to
 
 # Who prints: the school's registrar and leader for their school, a district for its schools.
@@ -54,6 +55,8 @@ def roster_form(request: AuthedRequest) -> HttpResponseBase:
             "columns": ROSTER_COLUMNS,
             "chosen": DEFAULT_COLUMNS,
             "one_school": len(school_list) == 1,
+            "sources": Student.Source.choices,
+            "source": request.GET.get("source", ""),
         },
     )
 
@@ -68,6 +71,9 @@ def roster_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     school_class = None
     if class_id := _int(request.GET.get("class")):
         school_class = get_object_or_404(school.classes, pk=class_id)
+    source = request.GET.get("source") or None
+    if source is not None and source not in Student.Source.values:
+        source = None  # an unknown value prints everyone, as the form's 全部 does
     columns = clean_columns(request.GET.getlist("columns"))
     pdf = roster_print(
         user=request.user,
@@ -76,11 +82,12 @@ def roster_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
         grade=grade,
         offering=offering,
         school_class=school_class,
+        source=source,
         columns=columns,
         request=request,
     )
     response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"新生名单-{school.code}-{grade}.pdf"
+    name = f"{'迁入学生' if source == Student.Source.LEGACY else '新生'}名单-{school.code}-{grade}.pdf"
     response["Content-Disposition"] = (
         f"inline; filename=\"roster-{school.code}-{grade}.pdf\"; filename*=UTF-8''{quote(name)}"
     )
