@@ -82,6 +82,17 @@ def _roster_entry(w: World) -> RosterEntry:
     )
 
 
+def _received_package(w: World) -> int:
+    from xueji.roster.filing import packages_dir
+    from xueji.roster.models import FilingPackage
+
+    (packages_dir() / "world-package.zip").write_bytes(b"PK world package")
+    package = FilingPackage.objects.create(
+        city=w.city, file_name="上报盘.zip", file_sha256="0" * 64, stored_name="world-package.zip", verdict="received"
+    )
+    return package.pk
+
+
 CASES = [
     Case("home", allowed=ALL),
     Case("password_change", allowed=ALL),
@@ -275,6 +286,12 @@ CASES = [
     # No file: the city is sent back to the page with a message.
     Case("roster:inbox", "post", allowed=CITY, ok=302),
     Case("stats:index", allowed=ALL),
+    Case(
+        "roster:package_download",
+        kwargs=lambda w: {"pk": _received_package(w)},
+        allowed=CITY,
+        in_scope={"city_admin"},
+    ),
 ]
 
 # Views reachable without logging in, and why they are not in the matrix.

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.conftest import World
 from tests.roster.helpers import add_students
+from xueji.audit.models import AuditEvent
 from xueji.cli import main
-from xueji.roster.filing import package_verify
+from xueji.roster.filing import package_verify, packages_dir
 from xueji.roster.models import FilingPackage
 from xueji.students.models import State
 
@@ -170,3 +173,50 @@ def test_the_package_carries_the_periods_name_changes(world: World) -> None:
     assert [(c["old_name"], c["new_name"]) for c in changes] == [("李小红", "李晓红")]
     assert world.student_a.id_number not in json.dumps(changes, ensure_ascii=False)
     assert _upload(world, data).verdict == FilingPackage.Verdict.RECEIVED
+
+
+def test_the_city_keeps_each_uploaded_package_and_downloads_it_from_the_list(
+    world: World, district_package: bytes
+) -> None:
+    received = _upload(world, district_package)
+    rejected = _upload(world, _rezip(district_package, lambda m: m.pop("roster.xlsx")), name="坏的.zip")
+    city = world.client_for(world.city_admin)
+    page = city.get(reverse("roster:inbox")).content.decode()
+    for package in (received, rejected):
+        url = reverse("roster:package_download", kwargs={"pk": package.pk})
+        assert url in page
+        download = city.get(url)
+        assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+        body = b"".join(download.streaming_content)  # type: ignore[attr-defined]
+        assert hashlib.sha256(body).hexdigest() == package.file_sha256
+    assert b"".join(city.get(reverse("roster:package_download", kwargs={"pk": received.pk})).streaming_content) == (  # type: ignore[attr-defined]
+        district_package
+    )
+    assert AuditEvent.objects.filter(action="filing.download", object_id=str(received.pk)).exists()
+    # another city's administrator, and everyone else, cannot have it
+    assert world.client_for(world.other_city_admin).get(
+        reverse("roster:package_download", kwargs={"pk": received.pk})
+    ).status_code == 404  # fmt: skip
+    assert world.client_for(world.reviewer_a).get(
+        reverse("roster:package_download", kwargs={"pk": received.pk})
+    ).status_code == 403  # fmt: skip
+    # stored privately: under MEDIA_ROOT, never its upload name, no leftover partial files
+    stored = {p.name for p in packages_dir().iterdir()}
+    assert {received.stored_name, rejected.stored_name} <= stored
+    assert not [name for name in stored if name.startswith(".upload-")]
+    assert str(packages_dir()).startswith(str(settings.MEDIA_ROOT))
+
+
+def test_an_oversized_upload_is_refused_and_not_kept(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from xueji.records.workbook import Limits
+    from xueji.roster import filing
+
+    small = Limits(max_file_bytes=10, max_zip_entries=20, max_unpacked_bytes=100, max_entry_ratio=100)
+    monkeypatch.setattr(filing, "PACKAGE_LIMITS", small)
+    before = set(packages_dir().iterdir())
+    package = _upload(world, b"PK" + b"x" * 100)
+    assert package.verdict == FilingPackage.Verdict.REJECTED and package.stored_name == ""
+    assert package.reason == "文件太大，不是正常的上报盘"
+    assert set(packages_dir().iterdir()) == before
+    page = world.client_for(world.city_admin).get(reverse("roster:inbox")).content.decode()
+    assert reverse("roster:package_download", kwargs={"pk": package.pk}) not in page

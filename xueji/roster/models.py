@@ -22,6 +22,9 @@ class FilingPackage(models.Model):
     file_name = models.CharField(_("文件名"), max_length=255)
     file_sha256 = models.CharField(max_length=64)
     file_bytes = models.PositiveBigIntegerField(default=0)
+    # The uploaded ZIP as received, under MEDIA_ROOT/filings/ (never served directly: the city's download view
+    # checks scope first). Empty for an upload over the size limit, which is not kept.
+    stored_name = models.CharField(max_length=64, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, db_index=False)
     uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
     verdict = models.CharField(_("结果"), max_length=16, choices=Verdict.choices)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("school/<int:pk>/pdf/", views.roster_pdf, name="pdf"),
     path("package/", views.package_export, name="package"),
     path("inbox/", views.package_inbox, name="inbox"),
+    path("inbox/<int:pk>/file/", views.package_download, name="package_download"),
 ]

@@ -6,18 +6,20 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from xueji.audit.services import audit_record
 from xueji.orgs.models import Grade, Region, Role, School
 from xueji.orgs.selectors import schools_visible_to
 from xueji.orgs.views import AuthedRequest, roles_required
-from xueji.roster.filing import package_build, package_receive, scope_of_district, scope_of_school
+from xueji.roster.filing import package_build, package_file, package_receive, scope_of_district, scope_of_school
 from xueji.roster.models import FilingPackage
 from xueji.roster.printing import DEFAULT_COLUMNS, ROSTER_COLUMNS, clean_columns, roster_print
+from xueji.roster.selectors import packages_visible_to
 from xueji.students.models import Student
 from xueji.students.selectors import students_visible_to
 
@@ -142,5 +144,16 @@ def package_inbox(request: AuthedRequest) -> HttpResponseBase:
             else:
                 messages.error(request, f"上报盘已拒收：{package.reason}")
         return redirect("roster:inbox")
-    packages = FilingPackage.objects.filter(city_id=request.user.region_id).select_related("uploaded_by")[:200]
+    packages = packages_visible_to(request.user).select_related("uploaded_by")[:200]
     return render(request, "roster/inbox.html", {"packages": packages})
+
+
+@roles_required(Role.CITY_ADMIN)
+def package_download(request: AuthedRequest, pk: int) -> FileResponse:
+    """The ZIP as it was uploaded (received or rejected), for the city's records or to look at a rejection."""
+    package = get_object_or_404(packages_visible_to(request.user), pk=pk)
+    path = package_file(package)
+    if path is None:
+        raise Http404
+    audit_record(actor=request.user, action="filing.download", obj=package, request=request)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=package.file_name, content_type="application/zip")
