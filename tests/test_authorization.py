@@ -292,6 +292,7 @@ CASES = [
         allowed=CITY,
         in_scope={"city_admin"},
     ),
+    Case("reconcile:roster_jobs", allowed=CITY),
 ]
 
 # Views reachable without logging in, and why they are not in the matrix.

@@ -45,12 +45,14 @@ def _sweep_stale_imports(every: float) -> None:
     from django.db import close_old_connections
 
     from xueji.admissions.imports import import_jobs_requeue_stale
+    from xueji.reconcile.loadjobs import roster_load_jobs_requeue_stale
     from xueji.students.exports import export_files_sweep, export_jobs_requeue_stale
 
     while True:
         try:
             import_jobs_requeue_stale()
             export_jobs_requeue_stale()
+            roster_load_jobs_requeue_stale()
             export_files_sweep()
         except Exception:  # a database hiccup must not stop the sweep; it is tried again next round
             import logging
