@@ -93,6 +93,23 @@ def _received_package(w: World) -> int:
     return package.pk
 
 
+def _built_package(w: World) -> int:
+    from xueji.roster.models import PackageJob
+    from xueji.roster.packagejobs import package_jobs_dir
+
+    (package_jobs_dir() / "world-built.zip").write_bytes(b"PK world built package")
+    job = PackageJob.objects.create(
+        user=w.registrar_a,
+        scope_kind="school",
+        scope_code=w.school_a.code,
+        scope_name=w.school_a.name,
+        grade=2026,
+        status="done",
+        stored_name="world-built.zip",
+    )
+    return job.pk
+
+
 CASES = [
     Case("home", allowed=ALL),
     Case("password_change", allowed=ALL),
@@ -293,6 +310,13 @@ CASES = [
         in_scope={"city_admin"},
     ),
     Case("reconcile:roster_jobs", allowed=CITY),
+    Case("roster:package_jobs", allowed=SCHOOL | REVIEWERS),
+    Case(
+        "roster:package_job_download",
+        kwargs=lambda w: {"pk": _built_package(w)},
+        allowed=SCHOOL | REVIEWERS,
+        in_scope={"registrar_a"},
+    ),
 ]
 
 # Views reachable without logging in, and why they are not in the matrix.

@@ -20,7 +20,7 @@ import tempfile
 import uuid
 import zipfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -186,7 +186,17 @@ def _package_rows(scope: Scope, grade: int) -> list[list[str]]:
     return roster_rows(students, PACKAGE_COLUMNS, show_id_number=False)
 
 
-def package_build(*, user: User, scope: Scope, grade: int, request: HttpRequest | None = None) -> bytes:
+def package_build(
+    *,
+    user: User,
+    scope: Scope,
+    grade: int,
+    request: HttpRequest | None = None,
+    step: Callable[[str], None] | None = None,
+) -> bytes:
+    """The ZIP of one scope and grade. ``step`` is told what is being made (a background build shows it)."""
+    report = step or (lambda _label: None)
+    report("读取名单")
     students = list(roster_students(scope.students(), grade=grade))
     rows = roster_rows(students, PACKAGE_COLUMNS, show_id_number=False)
     pdf_columns = ["seq", *(["school"] if scope.kind == "district" else []), "name", "gender", "id_number"]
@@ -194,8 +204,11 @@ def package_build(*, user: User, scope: Scope, grade: int, request: HttpRequest 
     document = roster_document(students, columns=pdf_columns, show_id_number=False, heading=scope.name, grade=grade)
     name_changes = filing_name_changes(scope, grade)
     corrections = filing_roster_corrections(scope, grade)
+    report("生成 xlsx")
+    roster_xlsx = _xlsx(rows)
+    report("生成 PDF")
     files = {
-        ROSTER_XLSX: _xlsx(rows),
+        ROSTER_XLSX: roster_xlsx,
         ROSTER_PDF: roster_pdf_bytes(document),
         NAME_CHANGES: json.dumps(name_changes, ensure_ascii=False, indent=1).encode(),
         ROSTER_CORRECTIONS: json.dumps(corrections, ensure_ascii=False, indent=1).encode(),
@@ -217,6 +230,7 @@ def package_build(*, user: User, scope: Scope, grade: int, request: HttpRequest 
         },
     }
     manifest["signature"] = _sign(manifest)
+    report("打包")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))

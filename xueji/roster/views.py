@@ -18,6 +18,12 @@ from xueji.orgs.selectors import schools_visible_to
 from xueji.orgs.views import AuthedRequest, roles_required
 from xueji.roster.filing import package_build, package_file, package_receive, scope_of_district, scope_of_school
 from xueji.roster.models import FilingPackage
+from xueji.roster.packagejobs import (
+    package_inline_limit,
+    package_job_create,
+    package_job_file,
+    package_jobs_visible_to,
+)
 from xueji.roster.printing import DEFAULT_COLUMNS, ROSTER_COLUMNS, clean_columns, roster_print
 from xueji.roster.selectors import packages_visible_to
 from xueji.students.models import Student
@@ -102,8 +108,31 @@ def roster_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
 PACKAGE_ROLES = (Role.REGISTRAR, Role.SCHOOL_LEADER, Role.DISTRICT_REVIEWER)
 
 
+PACKAGE_JOBS_SHOWN = 10
+
+
+def _package_jobs_context(request: AuthedRequest) -> dict[str, object]:
+    jobs = list(package_jobs_visible_to(request.user)[:PACKAGE_JOBS_SHOWN])
+    return {"jobs": jobs, "active": any(job.active for job in jobs)}
+
+
 @roles_required(*PACKAGE_ROLES)
-def package_export(request: AuthedRequest) -> HttpResponse:
+def package_jobs(request: AuthedRequest) -> HttpResponse:
+    """htmx: the user's background packages, polled every second while one is queued or being built."""
+    return render(request, "roster/package_jobs.html", _package_jobs_context(request))
+
+
+@roles_required(*PACKAGE_ROLES)
+def package_job_download(request: AuthedRequest, pk: int) -> FileResponse:
+    job = get_object_or_404(package_jobs_visible_to(request.user), pk=pk)
+    path = package_job_file(job)
+    if path is None:
+        raise Http404
+    return FileResponse(path.open("rb"), as_attachment=True, filename=job.download_name, content_type="application/zip")
+
+
+@roles_required(*PACKAGE_ROLES)
+def package_export(request: AuthedRequest) -> HttpResponseBase:
     user = request.user
     schools = schools_visible_to(user)
     if request.method != "POST":
@@ -111,7 +140,12 @@ def package_export(request: AuthedRequest) -> HttpResponse:
         return render(
             request,
             "roster/package.html",
-            {"schools": schools, "grades": grades or [timezone.localdate().year], "district": user.region},
+            {
+                "schools": schools,
+                "grades": grades or [timezone.localdate().year],
+                "district": user.region,
+                **_package_jobs_context(request),
+            },
         )
     grade = _int(request.POST.get("grade")) or timezone.localdate().year
     if user.role == Role.DISTRICT_REVIEWER and not request.POST.get("school"):
@@ -121,6 +155,11 @@ def package_export(request: AuthedRequest) -> HttpResponse:
         scope = scope_of_school(school)
     else:  # a school files its own package
         scope = scope_of_school(get_object_or_404(schools.select_related("district__parent")))
+    total = scope.students().filter(grade=grade).count()
+    if total > package_inline_limit():
+        package_job_create(user=user, scope=scope, grade=grade, total=total)
+        messages.success(request, f"{scope.name} {grade}级共 {total} 人，正在后台生成上报盘，完成后可在下方下载。")
+        return redirect("roster:package")
     data = package_build(user=user, scope=scope, grade=grade, request=request)
     response = HttpResponse(data, content_type="application/zip")
     name = f"上报盘-{scope.name}-{grade}级-{timezone.localtime():%Y%m%d%H%M}.zip"
