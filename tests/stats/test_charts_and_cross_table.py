@@ -132,3 +132,29 @@ def test_no_earlier_grade_means_no_comparison(world: World) -> None:
     response = world.client_for(world.registrar_a).get(reverse("stats:index"), {"dim": "gender", "grade": "2026"})
     assert all(r.previous is None for r in response.context["rows"])
     assert "上一年级" not in response.content.decode()
+
+
+def test_the_city_drills_from_the_city_to_a_district_to_a_school(world: World) -> None:
+    checked_in_students(world, 2)
+    _student_in_c(world, "朝阳学生", "X1")
+    city = world.client_for(world.city_admin)
+    districts = city.get(reverse("stats:index"), {"grade": "2026"}).content.decode()
+    assert f"?dim=school&amp;grade=2026&amp;district={world.district_a.pk}" in districts
+    schools = city.get(reverse("stats:index"), {"grade": "2026", "dim": "school", "district": world.district_a.pk})
+    link = f"?dim=major&amp;grade=2026&amp;district={world.district_a.pk}&amp;school={world.school_a.pk}"
+    assert link in schools.content.decode()
+    school = city.get(
+        reverse("stats:index"),
+        {"grade": "2026", "dim": "gender", "district": world.district_a.pk, "school": world.school_a.pk},
+    )
+    assert sum(table(school).values()) == 3 and "东城职业教育中心" in school.context["title"]
+    assert "返回东城区" in school.content.decode() and "返回全市" in school.content.decode()
+    # a district drills into its own schools only; a school's user cannot widen or move its scope
+    reviewer = world.client_for(world.reviewer_a)
+    assert (
+        sum(table(reviewer.get(reverse("stats:index"), {"dim": "gender", "school": world.school_a.pk})).values()) == 3
+    )
+    assert reviewer.get(reverse("stats:index"), {"dim": "gender", "school": world.school_c.pk}).status_code == 404
+    registrar = world.client_for(world.registrar_a)
+    own = table(registrar.get(reverse("stats:index"), {"dim": "gender", "school": world.school_c.pk}))
+    assert sum(own.values()) == 3  # still its own school's three, not school C's one

@@ -97,14 +97,20 @@ def counts(students: QuerySet[Student], dimension: Dimension) -> dict[str, int]:
     return found
 
 
-def _scoped(user: User, district_id: int | None) -> QuerySet[Student]:
+def _scoped(user: User, district_id: int | None, school_id: int | None = None) -> QuerySet[Student]:
     students = students_visible_to(user)
-    return students.filter(school__district_id=district_id) if district_id else students
+    if district_id:
+        students = students.filter(school__district_id=district_id)
+    if school_id:
+        students = students.filter(school_id=school_id)
+    return students
 
 
-def stats_table(user: User, key: str, grade: int | None, district_id: int | None = None) -> list[Row]:
+def stats_table(
+    user: User, key: str, grade: int | None, district_id: int | None = None, school_id: int | None = None
+) -> list[Row]:
     dimension = DIMENSIONS[key]
-    students = _scoped(user, district_id)
+    students = _scoped(user, district_id, school_id)
     current = counts(students.filter(grade=grade) if grade else students, dimension)
     previous = counts(students.filter(grade=grade - 1), dimension) if grade else {}
     # A value the previous grade had and this one has not is listed with 0: a drop to nothing is news too.
@@ -133,11 +139,11 @@ class CrossRow:
 
 
 def state_cross_table(
-    user: User, grade: int | None, by: str, district_id: int | None = None
+    user: User, grade: int | None, by: str, district_id: int | None = None, school_id: int | None = None
 ) -> tuple[list[CrossRow], dict[str, int]]:
     """Counts per 学籍状态 (the review level folded in: 审核中 at the school, the district or the city) for each
     school or district, and the column totals; one GROUP BY with a filtered COUNT per state."""
-    students = _scoped(user, district_id)
+    students = _scoped(user, district_id, school_id)
     if grade:
         students = students.filter(grade=grade)
     group = {"school": ("school_id", "school__name"), "district": ("school__district_id", "school__district__name")}

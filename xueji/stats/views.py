@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from xueji.orgs.models import Role
-from xueji.orgs.selectors import districts_visible_to, grades_visible_to
+from xueji.orgs.selectors import districts_visible_to, grades_visible_to, schools_visible_to
 from xueji.orgs.views import AuthedRequest, roles_required
 from xueji.records.check import neutralise
 from xueji.records.workbook import new_workbook
@@ -19,6 +19,7 @@ from xueji.stats.selectors import DIMENSIONS, STATES, CrossRow, Row, state_cross
 
 ALL_ROLES = (Role.REGISTRAR, Role.SCHOOL_LEADER, Role.DISTRICT_REVIEWER, Role.CITY_ADMIN)
 DEFAULT_DIMENSION = {Role.CITY_ADMIN: "district", Role.DISTRICT_REVIEWER: "school"}
+DRILL_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_REVIEWER)
 BAR_WIDTH = 360  # px of the longest bar
 
 
@@ -96,14 +97,22 @@ def index(request: AuthedRequest) -> HttpResponse:
     district = None
     if user.role == Role.CITY_ADMIN and request.GET.get("district", "").isdigit():
         district = get_object_or_404(districts_visible_to(user), pk=int(request.GET["district"]))
-    rows = stats_table(user, key, grade, district.pk if district else None)
+    # The last step of the drill-down (city → district → school): one school of the user's scope.
+    school = None
+    if user.role in DRILL_ROLES and request.GET.get("school", "").isdigit():
+        school = get_object_or_404(schools_visible_to(user).select_related("district"), pk=int(request.GET["school"]))
+        district = school.district if user.role == Role.CITY_ADMIN else None
+    district_id = district.pk if district else None
+    school_id = school.pk if school else None
+    rows = stats_table(user, key, grade, district_id, school_id)
     dimension = DIMENSIONS[key]
-    title = f"{grade or ''}级新生按{dimension.label}统计" + (f"（{district.name}）" if district else "")
+    where = school.name if school else district.name if district else ""
+    title = f"{grade or ''}级新生按{dimension.label}统计" + (f"（{where}）" if where else "")
     # 学籍状态 × 审核级别: per district for the city, per school for a district (or a city's drilled district).
     cross = None
     if key == "state":
         by = "district" if user.role == Role.CITY_ADMIN and not district else "school"
-        cross_rows, cross_totals = state_cross_table(user, grade, by, district.pk if district else None)
+        cross_rows, cross_totals = state_cross_table(user, grade, by, district_id, school_id)
         cross = ("区县" if by == "district" else "学校", cross_rows, cross_totals)
     if request.GET.get("format") == "xlsx":
         return _xlsx(title, dimension.label, rows, grade, cross)
@@ -111,9 +120,17 @@ def index(request: AuthedRequest) -> HttpResponse:
     top = max((r.count for r in rows), default=0)
     bars = [(r, int(BAR_WIDTH * r.count / top) if top else 0) for r in rows]
     slices = pie_slices([(r.label, r.count) for r in rows]) if dimension.chart == "pie" else []
-    drill = {}
+    drill: dict[str, int] = {}
+    drill_param = ""
     if user.role == Role.CITY_ADMIN and key == "district" and not district:
         drill = {d.name: d.pk for d in districts_visible_to(user)}
+        drill_param = "district"
+    elif user.role in DRILL_ROLES and key == "school" and not school:
+        schools = schools_visible_to(user).filter(district=district) if district else schools_visible_to(user)
+        names = list(schools.values_list("name", "pk"))
+        counted = {name: sum(1 for n, _ in names if n == name) for name, _ in names}
+        drill = {name: pk for name, pk in names if counted[name] == 1}  # a name two schools share links nowhere
+        drill_param = "school"
     has_previous = any(r.previous is not None for r in rows)
     previous_total = sum(r.previous or 0 for r in rows) if has_previous else None
     return render(
@@ -135,6 +152,9 @@ def index(request: AuthedRequest) -> HttpResponse:
             "change_text": _change_text(total, previous_total),
             "title": title,
             "drill": drill,
+            "drill_dim": "school" if drill_param == "district" else "major",
+            "drill_param": drill_param,
+            "school": school,
             "chart_height": 24 * len(rows) + 10,
             "pie_height": max(250, 22 * len(slices) + 20),
             "bar_width": BAR_WIDTH,
