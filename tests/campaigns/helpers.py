@@ -30,6 +30,14 @@ def campaign_input(**changes: object) -> CampaignInput:
     return CampaignInput(**values)  # type: ignore[arg-type]
 
 
+def days_from_today(*offsets: int) -> dict[str, datetime.date]:
+    """The five deadlines as today (in Asia/Shanghai) plus ``offsets`` days, for pages that count from today."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return {name: today + datetime.timedelta(days=n) for name, n in zip(DEADLINES, offsets, strict=True)}
+
+
 def open_campaign(world: World, **changes: object) -> Campaign:
     return campaign_open(actor=world.city_admin, data=campaign_input(**changes))
 
