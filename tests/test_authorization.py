@@ -318,7 +318,7 @@ CASES += [
         lambda w: {**_campaign(w), "school_pk": w.school_a.pk},
         REVIEWERS,
         {"reviewer_a"},
-        {"kind": "package", "received_on": "2026-11-01"},
+        {"kind": "package", "received_on": "2025-11-01"},
         ok=302,
     ),
     Case(
@@ -327,7 +327,7 @@ CASES += [
         lambda w: {**_campaign(w), "district_pk": w.district_a.pk},
         CITY,
         {"city_admin"},
-        {"kind": "package", "received_on": "2026-11-01"},
+        {"kind": "package", "received_on": "2025-11-01"},
         ok=302,
     ),
     Case("campaigns:progress", kwargs=_campaign, allowed=CITY | REVIEWERS, in_scope={"city_admin"} | REVIEWERS),

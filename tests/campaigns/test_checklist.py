@@ -19,10 +19,12 @@ from xueji.campaigns.services import material_receive
 from xueji.orgs.models import School
 from xueji.reconcile.models import NameChange
 
+YESTERDAY = timezone.localdate() - datetime.timedelta(days=1)
+
 
 def _tick(client, campaign_pk: int, school_pk: int, **data: str):  # type: ignore[no-untyped-def]
     url = reverse("campaigns:school_receive", args=[campaign_pk, school_pk])
-    return client.post(url, {"kind": "printed_roster", "received_on": "2026-11-14", **data})
+    return client.post(url, {"kind": "printed_roster", "received_on": YESTERDAY.isoformat(), **data})
 
 
 def test_district_ticks_its_school_with_date_and_note(world: World) -> None:
@@ -34,12 +36,12 @@ def test_district_ticks_its_school_with_date_and_note(world: World) -> None:
     assert (receipt.school, receipt.kind, receipt.received_on, receipt.note) == (
         world.school_a,
         "printed_roster",
-        datetime.date(2026, 11, 14),
+        YESTERDAY,
         "三份，已盖章",
     )
     assert AuditEvent.objects.filter(action="campaign.material_receive").count() == 1
     page = client.get(reverse("campaigns:checklist", args=[campaign.pk])).content.decode()
-    assert "✓ 2026-11-14" in page and "三份，已盖章" in page
+    assert f"✓ {YESTERDAY.isoformat()}" in page and "三份，已盖章" in page
 
 
 def test_a_district_cannot_tick_another_districts_school(world: World) -> None:
@@ -86,10 +88,11 @@ def test_city_ticks_a_district_and_the_district_sees_it_but_cannot_change_it(wor
     campaign = open_campaign(world)
     city = world.client_for(world.city_admin)
     url = reverse("campaigns:district_receive", args=[campaign.pk, world.district_a.pk])
-    assert city.post(url, {"kind": "package", "received_on": "2026-11-24", "note": "上报盘已验"}).status_code == 302
+    response = city.post(url, {"kind": "package", "received_on": YESTERDAY.isoformat(), "note": "上报盘已验"})
+    assert response.status_code == 302
     assert MaterialReceipt.objects.get().district == world.district_a
     tianjin = world.client_for(world.other_city_admin)
-    assert tianjin.post(url, {"kind": "package", "received_on": "2026-11-24"}).status_code == 404
+    assert tianjin.post(url, {"kind": "package", "received_on": YESTERDAY.isoformat()}).status_code == 404
     page = world.client_for(world.reviewer_a).get(reverse("campaigns:checklist", args=[campaign.pk])).content.decode()
     own = page.split("本区县报送市级的材料")[1].split("</section>")[0]
     assert "上报盘已验" in own and "<form" not in own
@@ -100,7 +103,7 @@ def test_a_school_sees_its_own_checklist_read_only(world: World) -> None:
     _tick(world.client_for(world.reviewer_a), campaign.pk, world.school_a.pk)
     page = world.client_for(world.registrar_a).get(reverse("campaigns:checklist", args=[campaign.pk])).content.decode()
     main = page.split("<main>")[1].split("</main>")[0]
-    assert "✓ 2026-11-14" in main and "<form" not in main
+    assert f"✓ {YESTERDAY.isoformat()}" in main and "<form" not in main
     assert "东城商务职高" not in page
 
 
