@@ -63,6 +63,9 @@ def test_work_finished_after_the_deadline_is_done_but_late() -> None:
     assert on_time.status == late.status == Status.DONE
     assert (on_time.late, on_time.timing_text(now)) == (False, "按时完成")
     assert (late.late, late.late_days, late.timing_text(now)) == (True, 2, "逾期 2 天完成")
+    assert late.summary_text(now) == "逾期 2 天完成"
+    assert _stage(now).summary_text(now) == "未完成，逾期 10 天"
+    assert _stage(_utc(2026, 11, 7)).summary_text(_utc(2026, 11, 7)) == "进行中，还剩 3 天"
 
 
 def test_a_district_stage_is_done_only_when_every_school_is() -> None:

@@ -105,4 +105,4 @@ def test_progress_exports_as_xlsx_within_scope(world: World) -> None:
     assert rows[0][:4] == ["区县", "学校代码", "学校", "学生数"]
     assert {row[2] for row in rows[1:]} == {"东城职业教育中心", "东城商务职高"}
     school_b = next(row for row in rows if row[2] == "东城商务职高")
-    assert str(school_b[4]).startswith("逾期（逾期 3 天，未提交 0 / 共 0")  # nothing submitted, due 3 days ago
+    assert str(school_b[4]).startswith("未完成，逾期 3 天（未提交 0 / 共 0）")  # nothing submitted, due 3 days ago

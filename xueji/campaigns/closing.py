@@ -29,6 +29,7 @@ def _stage_summary(stage: Stage, now: datetime.datetime) -> dict[str, Any]:
         "label": stage.label,
         "status": stage.status_label,
         "timing": stage.timing_text(now),
+        "text": stage.summary_text(now),
         "late": stage.late,
         "detail": stage.detail,
     }

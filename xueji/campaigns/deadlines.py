@@ -112,6 +112,14 @@ class Stage:
             return f"逾期 {self.late_days} 天完成" if self.late else "按时完成"
         return days_text(self.deadline, now)
 
+    def summary_text(self, now: datetime.datetime) -> str:
+        """One cell for reports: 按时完成 / 逾期 2 天完成 / 未完成，逾期 2 天 / 进行中，还剩 3 天."""
+        if self.status == Status.DONE:
+            return self.timing_text(now)
+        if self.status == Status.OVERDUE:
+            return f"未完成，{days_text(self.deadline, now)}"
+        return f"{self.status_label}，{days_text(self.deadline, now)}"
+
 
 def stage_status(*, started: bool, done: bool, deadline: datetime.date, now: datetime.datetime) -> Status:
     if done:

@@ -21,10 +21,13 @@ from xueji.roster.pdf import _NumberedCanvas, load_fonts, markup
 
 SCHOOL_HEAD = ["区县", "学校代码", "学校", "学生数", "已备案", "未提交", "审核中"]
 DISTRICT_HEAD = ["区县代码", "区县", "学校数", "学生数", "已备案"]
+# Relative column widths on the landscape page: a 10-digit 学校标识码 must fit on one line.
+SCHOOL_WIDTHS = (3.0, 4.5, 7.0, 2.0, 2.0, 2.0, 2.0)
+DISTRICT_WIDTHS = (3.0, 4.0, 2.0, 2.0, 2.0)
 
 
 def _stage_cells(entry: dict[str, Any]) -> list[str]:
-    return [f"{s['status']}（{s['timing']}）" for s in entry["stages"]]
+    return [s["text"] for s in entry["stages"]]
 
 
 def _stage_labels(summary: dict[str, Any], key: str) -> list[str]:
@@ -157,9 +160,8 @@ def report_pdf(summary: dict[str, Any]) -> bytes:
         data = [[Paragraph(markup(str(h), fonts), cell) for h in headers]]
         data += [[Paragraph(markup(str(v), fonts), cell) for v in row] for row in rows]
         stage_count = len(headers) - len(head) - len(summary["categories"])
-        weights = [3 if i < len(head) else 1 for i in range(len(head))]
-        weights[2 if key == "school" else 1] = 7
-        weights += [6] * stage_count + [2] * len(summary["categories"])
+        weights = [*(SCHOOL_WIDTHS if key == "school" else DISTRICT_WIDTHS), *[6.0] * stage_count]
+        weights += [2.5] * len(summary["categories"])
         scale = width / sum(weights)
         table = Table(data, colWidths=[w * scale for w in weights], repeatRows=1)
         table.setStyle(

@@ -368,7 +368,7 @@ def _progress_xlsx(districts: list[DistrictProgress], schools: list[SchoolProgre
                 cells: list[object] = [row.district_name, row.code, row.name, row.students]
             else:
                 cells = [row.code, row.name, len(row.schools), row.students]
-            cells += [f"{s.status_label}（{s.timing_text(now)}，{s.detail}）" for s in row.stages]
+            cells += [f"{s.summary_text(now)}（{s.detail}）" for s in row.stages]
             cells.append("、".join(row.missing_labels))
             for c, value in enumerate(cells):
                 if isinstance(value, int):
