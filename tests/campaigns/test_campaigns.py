@@ -136,3 +136,20 @@ def test_an_xlsx_attachment_is_downloaded_by_a_school_in_the_city(world: World, 
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == path.read_bytes()  # type: ignore[attr-defined]
     assert "attachment" in response["Content-Disposition"]
+
+
+def test_removing_an_attachment_deletes_its_file_once_committed(
+    world: World, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    campaign = open_campaign(world)
+    (added,) = attachments_add(
+        actor=world.city_admin, campaign_id=campaign.pk, uploads=[(io.BytesIO(b"%PDF-1.4 notice"), "通知.pdf")]
+    )
+    stored = attachments_dir() / added.stored_name
+    assert stored.is_file()
+    client = world.client_for(world.city_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("campaigns:attachment_remove", args=[campaign.pk, added.pk]))
+    assert not campaign.attachments.exists() and not stored.exists()
+    actions = set(AuditEvent.objects.filter(object_id=str(campaign.pk)).values_list("action", flat=True))
+    assert {"campaign.open", "campaign.attachment_add", "campaign.attachment_remove"} <= actions

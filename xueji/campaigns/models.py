@@ -152,7 +152,8 @@ class FiledStudent(models.Model):
     correction) leave it as filed, so printed rosters and packages can be checked against it."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="filed")
-    student = models.ForeignKey("students.Student", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Indexed: deleting a never-submitted student (撤销报到) checks this PROTECT by student.
+    student = models.ForeignKey("students.Student", on_delete=models.PROTECT, related_name="+")
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+", db_index=False)
     district = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", db_index=False)
     student_no = models.CharField(_("学籍号"), max_length=32, blank=True)
