@@ -11,7 +11,7 @@ from django.urls import reverse
 from xueji.campaigns.deadlines import Stage, Status
 from xueji.campaigns.models import Campaign, CampaignRead
 from xueji.campaigns.progress import FILING, MATERIALS, REVIEW, SUBMIT, districts_progress, schools_progress
-from xueji.campaigns.selectors import read_audience
+from xueji.campaigns.selectors import open_campaigns_for, read_audience
 from xueji.orgs.models import Role, User
 from xueji.orgs.selectors import districts_visible_to, schools_visible_to
 from xueji.students.models import State
@@ -57,7 +57,20 @@ class Overview:
         return not self.read or any(t.count for t in self.todo) or any(s.status == Status.OVERDUE for s in self.stages)
 
 
+def open_overviews(user: User, now: datetime.datetime) -> list[Overview]:
+    """The overviews of the open campaigns of the user's city. The home page asks twice (its card and its
+    panel) in one request: the answer is kept on the request's user object, which lives for that request."""
+    cached: list[Overview] | None = getattr(user, "_campaign_overviews", None)
+    if cached is None:
+        campaigns = open_campaigns_for(user).prefetch_related("attachments")
+        cached = [campaign_overview(user, campaign, now) for campaign in campaigns]
+        user._campaign_overviews = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def campaign_overview(user: User, campaign: Campaign, now: datetime.datetime) -> Overview:
+    """What ``user`` still has to do in ``campaign``. Next deadlines never need the day a finished stage
+    was finished, so the review history is not read."""
     read = CampaignRead.objects.filter(campaign=campaign, user=user).exists()
     overview = Overview(campaign=campaign, read=read, now=now)
     year = campaign.intake_year
@@ -66,7 +79,7 @@ def campaign_overview(user: User, campaign: Campaign, now: datetime.datetime) ->
     waiting = review_queue(user).filter(grade=year).count()
     role = Role(user.role)
     if role in (Role.REGISTRAR, Role.SCHOOL_LEADER):
-        rows = schools_progress(campaign, schools_visible_to(user), now)
+        rows = schools_progress(campaign, schools_visible_to(user), now, history=False)
         if not rows:
             return overview
         school = rows[0]
@@ -79,7 +92,9 @@ def campaign_overview(user: User, campaign: Campaign, now: datetime.datetime) ->
             overview.todo.append(Todo("待审核", waiting, reverse("students:review")))
         overview.todo.append(Todo("未交区县的材料", len(school.missing), checklist))
     elif role == Role.DISTRICT_REVIEWER:
-        districts = districts_progress(campaign, districts_visible_to(user), schools_visible_to(user), now)
+        districts = districts_progress(
+            campaign, districts_visible_to(user), schools_visible_to(user), now, history=False
+        )
         if not districts:
             return overview
         district = districts[0]
@@ -92,7 +107,9 @@ def campaign_overview(user: User, campaign: Campaign, now: datetime.datetime) ->
             Todo("未报送市级的材料", len(district.missing), checklist),
         ]
     elif role == Role.CITY_ADMIN:
-        districts = districts_progress(campaign, districts_visible_to(user), schools_visible_to(user), now)
+        districts = districts_progress(
+            campaign, districts_visible_to(user), schools_visible_to(user), now, history=False
+        )
         filing = [d.stage(FILING) for d in districts]
         if filing:
             # The city's own deadline is the end of the filing window; it is done when every district has filed.

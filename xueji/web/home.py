@@ -121,13 +121,11 @@ def campaign_cards(user: User) -> list[Card]:
     attachments and the to-do are in the panel under the cards)."""
     from django.utils import timezone
 
-    from xueji.campaigns.overview import campaign_overview
-    from xueji.campaigns.selectors import open_campaigns_for
+    from xueji.campaigns.overview import open_overviews
 
-    now = timezone.now()
     cards = []
-    for campaign in open_campaigns_for(user):
-        overview = campaign_overview(user, campaign, now)
+    for overview in open_overviews(user, timezone.now()):
+        campaign = overview.campaign
         stage = overview.next_stage
         hint = "本单位各阶段已完成"
         if stage:

@@ -5,8 +5,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from xueji.campaigns.overview import campaign_overview
-from xueji.campaigns.selectors import open_campaigns_for
+from xueji.campaigns.overview import open_overviews
 from xueji.orgs.models import User
 
 register = template.Library()
@@ -15,11 +14,8 @@ register = template.Library()
 @register.inclusion_tag("campaigns/home_panel.html", takes_context=True)
 def campaign_panels(context: dict[str, Any], user: User) -> dict[str, Any]:
     """The open campaigns of the user's city on the home page, each with the user's own deadline and to-do."""
-    now = timezone.now()
     return {
-        "overviews": [
-            campaign_overview(user, c, now) for c in open_campaigns_for(user).prefetch_related("attachments")
-        ],
+        "overviews": open_overviews(user, timezone.now()),
         "csrf_token": context.get("csrf_token"),
     }
 
