@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.campaigns.helpers import open_campaign, with_attachment
 from tests.conftest import PERSONAS, World
+from xueji.campaigns.closing import campaign_close
 from xueji.reconcile.models import NameChange, NameChangeFile, RosterCorrection, RosterEntry, RosterLoad
 from xueji.reconcile.namechange import evidence_dir
 from xueji.students.exports import exports_dir
@@ -317,6 +319,70 @@ CASES = [
         allowed=SCHOOL | REVIEWERS,
         in_scope={"registrar_a"},
     ),
+]
+
+# 年度学籍备案工作: the campaign is 北京市's; Tianjin's administrator never finds it.
+CAMPAIGN_SCOPE = ALL - {"other_city_admin"}
+
+
+def _campaign(w: World) -> dict[str, int]:
+    return {"pk": open_campaign(w).pk}
+
+
+def _campaign_file(w: World) -> dict[str, int]:
+    campaign = open_campaign(w)
+    return {"pk": campaign.pk, "file_pk": with_attachment(campaign).pk}
+
+
+def _closed_campaign(w: World) -> dict[str, object]:
+    campaign = campaign_close(actor=w.city_admin, campaign_id=open_campaign(w).pk)
+    return {"pk": campaign.pk, "fmt": "xlsx"}
+
+
+CASES += [
+    Case("campaigns:list", allowed=ALL),
+    Case("campaigns:create", allowed=CITY),
+    # An empty form: the city gets it back with every missing field marked, nothing published.
+    Case("campaigns:create", "post", allowed=CITY),
+    Case("campaigns:detail", kwargs=_campaign, allowed=ALL, in_scope=CAMPAIGN_SCOPE),
+    Case("campaigns:edit", kwargs=_campaign, allowed=CITY, in_scope={"city_admin"}),
+    # No file: the city is sent back to the campaign with a message.
+    Case("campaigns:attachment_add", "post", _campaign, CITY, {"city_admin"}, ok=302),
+    Case("campaigns:attachment", kwargs=_campaign_file, allowed=ALL, in_scope=CAMPAIGN_SCOPE),
+    Case("campaigns:attachment_remove", "post", _campaign_file, CITY, {"city_admin"}, ok=302),
+    Case("campaigns:read", "post", _campaign, ALL, CAMPAIGN_SCOPE, ok=302),
+    Case("campaigns:reads", kwargs=_campaign, allowed=CITY | REVIEWERS, in_scope={"city_admin"} | REVIEWERS),
+    Case("campaigns:checklist", kwargs=_campaign, allowed=ALL, in_scope=CAMPAIGN_SCOPE),
+    # School A is 东城's: only its reviewer ticks it; 朝阳's reviewer is told it does not exist.
+    Case(
+        "campaigns:school_receive",
+        "post",
+        lambda w: {**_campaign(w), "school_pk": w.school_a.pk},
+        REVIEWERS,
+        {"reviewer_a"},
+        {"kind": "package", "received_on": "2025-11-01"},
+        ok=302,
+    ),
+    Case(
+        "campaigns:district_receive",
+        "post",
+        lambda w: {**_campaign(w), "district_pk": w.district_a.pk},
+        CITY,
+        {"city_admin"},
+        {"kind": "package", "received_on": "2025-11-01"},
+        ok=302,
+    ),
+    Case("campaigns:progress", kwargs=_campaign, allowed=CITY | REVIEWERS, in_scope={"city_admin"} | REVIEWERS),
+    Case(
+        "campaigns:progress",
+        kwargs=_campaign,
+        allowed=CITY | REVIEWERS,
+        in_scope={"city_admin"} | REVIEWERS,
+        data={"format": "xlsx", "sort": "submit"},
+    ),
+    Case("campaigns:close", kwargs=_campaign, allowed=CITY, in_scope={"city_admin"}),
+    Case("campaigns:close", "post", _campaign, CITY, {"city_admin"}, ok=302),
+    Case("campaigns:report", kwargs=_closed_campaign, allowed=CITY, in_scope={"city_admin"}),
 ]
 
 # Views reachable without logging in, and why they are not in the matrix.

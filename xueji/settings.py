@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "xueji.reconcile",
     "xueji.roster",
     "xueji.stats",
+    "xueji.campaigns",
     "xueji.web",
 ]
 

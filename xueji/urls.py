@@ -17,6 +17,7 @@ urlpatterns = [
     path("reconcile/", include("xueji.reconcile.urls")),
     path("roster/", include("xueji.roster.urls")),
     path("stats/", include("xueji.stats.urls")),
+    path("campaigns/", include("xueji.campaigns.urls")),
     path("", include("xueji.web.urls")),
 ]
 

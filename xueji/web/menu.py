@@ -66,6 +66,7 @@ MENU: tuple[MenuSection, ...] = (
         (MenuItem("档案管理", "students:archive", (REGISTRAR, LEADER, DISTRICT, CITY)),),
     ),
     MenuSection("统计查询", (MenuItem("统计查询", "stats:index", (REGISTRAR, LEADER, DISTRICT, CITY)),)),
+    MenuSection("备案工作", (MenuItem("年度学籍备案", "campaigns:list", (REGISTRAR, LEADER, DISTRICT, CITY)),)),
     MenuSection(
         "系统管理",
         (
