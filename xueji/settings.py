@@ -95,6 +95,8 @@ INSTALLED_APPS = [
     "xueji.roster",
     "xueji.stats",
     "xueji.web",
+    "ninja",  # serves the API docs' Swagger UI from its bundled static files, not a CDN
+    "xueji.api",
 ]
 
 MIDDLEWARE = [
