@@ -4,9 +4,9 @@ roles that may not see it (the same rule as the web pages)."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from ninja import Schema
+from ninja import Path, Schema
 from pydantic import ConfigDict, Field, create_model
 
 from xueji.admissions.selectors import can_see_personal_data, mask_id_number, mask_student_no
@@ -16,6 +16,9 @@ from xueji.records.catalog import FIELDS, Kind
 from xueji.records.validator import FieldError
 
 HIDDEN = "（仅学籍管理员可见）"
+MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number is refused (422), never sent to the database
+# A record's id in a path: a positive 64-bit integer.
+ObjectId = Annotated[int, Path(..., ge=1, le=MAX_ID)]
 
 
 class FieldErrorOut(Schema):
@@ -238,7 +241,9 @@ class StudentPage(Schema):
 
 
 class StudentIds(Schema):
-    ids: list[int] = Field(min_length=1, max_length=1000, description="学生 id，最多1000个")
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=1000, description="学生 id，最多1000个"
+    )
 
 
 class ReviewIn(StudentIds):

@@ -16,6 +16,7 @@ from xueji.api.pagination import keyset
 from xueji.api.routers.orgs import SchoolQuery, school_in_scope
 from xueji.api.schemas import (
     ERRORS,
+    MAX_ID,
     AdmissionCreated,
     AdmissionDetailOut,
     AdmissionIn,
@@ -24,6 +25,7 @@ from xueji.api.schemas import (
     ErrorOut,
     FieldErrorOut,
     ImportJobOut,
+    ObjectId,
     field_errors,
     masked_data,
     shown_id,
@@ -40,7 +42,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class AdmissionFilters(SchoolQuery):
     grade: int | None = Field(None, ge=1900, le=2999, description="年级（入学年份）")
-    major: int | None = Field(None, description="开设专业 id（见 /majors）")
+    major: int | None = Field(None, ge=1, le=MAX_ID, description="开设专业 id（见 /majors）")
     method: str = Field("", max_length=2, description="招生方式代码")
     state: str = Field("", pattern="^(|pending|checked_in)$", description="pending 待报到 / checked_in 已报到")
     q: str = Field("", max_length=40, description="姓名（前缀）或身份证件号（完整）")
@@ -115,20 +117,6 @@ def admissions_list(request: HttpRequest, filters: Query[AdmissionFilters]) -> A
     return AdmissionPage(items=[admission_out(user, r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/{int:record_id}", response={200: AdmissionDetailOut, **ERRORS}, summary="一条招生信息")
-def admission_detail(request: HttpRequest, record_id: int) -> AdmissionDetailOut:
-    user = api_user(request, *ALL_ROLES)
-    record = (
-        admissions_visible_to(user)
-        .select_related("school", "offering__major", "direction")
-        .filter(pk=record_id)
-        .first()
-    )
-    if record is None:
-        raise Http404
-    return admission_detail_out(user, record)
-
-
 @router.post("", response={201: AdmissionCreated, **ERRORS}, summary="新增一条招生信息")
 def admission_create(request: HttpRequest, body: AdmissionIn) -> Status[AdmissionCreated | ErrorOut]:  # type: ignore[valid-type]
     """与网页“新增”相同的校验和一人一籍规则。未保存时返回 422，errors 列出每个字段的错误（field 为采集指标的键，
@@ -162,8 +150,8 @@ def import_create(request: HttpRequest, file: File[UploadedFile]) -> Status[Impo
     return Status(202, job_out(job))
 
 
-@router.get("/imports/{int:job_id}", response={200: ImportJobOut, **ERRORS}, summary="导入任务的进度与结果")
-def import_status(request: HttpRequest, job_id: int) -> ImportJobOut:
+@router.get("/imports/{job_id}", response={200: ImportJobOut, **ERRORS}, summary="导入任务的进度与结果")
+def import_status(request: HttpRequest, job_id: ObjectId) -> ImportJobOut:
     user = api_user(request, *SCHOOL_ROLES)
     job = import_jobs_visible_to(user).filter(pk=job_id).first()
     if job is None:
@@ -172,7 +160,7 @@ def import_status(request: HttpRequest, job_id: int) -> ImportJobOut:
 
 
 @router.get(
-    "/imports/{int:job_id}/failures",
+    "/imports/{job_id}/failures",
     response={200: None, **ERRORS},
     summary="导入失败数据（xlsx，最后一列为失败原因）",
     openapi_extra={
@@ -184,7 +172,7 @@ def import_status(request: HttpRequest, job_id: int) -> ImportJobOut:
         }
     },
 )
-def import_failures(request: HttpRequest, job_id: int) -> FileResponse:
+def import_failures(request: HttpRequest, job_id: ObjectId) -> FileResponse:
     user = api_user(request, Role.REGISTRAR)
     job = import_jobs_visible_to(user).filter(pk=job_id).first()
     path = imports.import_failure_path(job) if job is not None else None
@@ -192,3 +180,17 @@ def import_failures(request: HttpRequest, job_id: int) -> FileResponse:
         raise Http404
     stem = job.original_name.rsplit(".", 1)[0]
     return FileResponse(path.open("rb"), as_attachment=True, filename=f"{stem}-失败数据.xlsx", content_type=XLSX)
+
+
+@router.get("/{record_id}", response={200: AdmissionDetailOut, **ERRORS}, summary="一条招生信息")
+def admission_detail(request: HttpRequest, record_id: ObjectId) -> AdmissionDetailOut:
+    user = api_user(request, *ALL_ROLES)
+    record = (
+        admissions_visible_to(user)
+        .select_related("school", "offering__major", "direction")
+        .filter(pk=record_id)
+        .first()
+    )
+    if record is None:
+        raise Http404
+    return admission_detail_out(user, record)

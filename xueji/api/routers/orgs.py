@@ -10,11 +10,13 @@ from xueji.api.auth import ALL_ROLES, api_user
 from xueji.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset
 from xueji.api.schemas import (
     ERRORS,
+    MAX_ID,
     ClassOut,
     ClassPage,
     DirectionOut,
     MajorOut,
     MajorPage,
+    ObjectId,
     SchoolOut,
     SchoolPage,
 )
@@ -30,7 +32,7 @@ class PageQuery(Schema):
 
 
 class SchoolQuery(PageQuery):
-    school: int | None = Field(None, description="学校 id（区县、市级用户按学校过滤）")
+    school: int | None = Field(None, ge=1, le=MAX_ID, description="学校 id（区县、市级用户按学校过滤）")
 
 
 class ClassQuery(SchoolQuery):
@@ -87,8 +89,8 @@ def schools_list(request: HttpRequest, query: Query[PageQuery]) -> SchoolPage:
     return SchoolPage(items=[school_out(s) for s in rows], next_cursor=next_cursor)
 
 
-@router.get("/schools/{int:school_id}", response={200: SchoolOut, **ERRORS}, summary="学校")
-def school_detail(request: HttpRequest, school_id: int) -> SchoolOut:
+@router.get("/schools/{school_id}", response={200: SchoolOut, **ERRORS}, summary="学校")
+def school_detail(request: HttpRequest, school_id: ObjectId) -> SchoolOut:
     user = api_user(request, *ALL_ROLES)
     school = schools_visible_to(user).select_related("district").filter(pk=school_id).first()
     if school is None:

@@ -14,7 +14,7 @@ from xueji.api.auth import ALL_ROLES, api_user
 from xueji.api.errors import ApiError
 from xueji.api.pagination import slice_page
 from xueji.api.routers.orgs import PageQuery, school_in_scope
-from xueji.api.schemas import ERRORS, FindingOut, ReconcileOut, RosterLoadOut, shown_id
+from xueji.api.schemas import ERRORS, MAX_ID, FindingOut, ReconcileOut, RosterLoadOut, shown_id
 from xueji.orgs.models import Role, User
 from xueji.orgs.selectors import schools_visible_to
 from xueji.reconcile import services
@@ -31,7 +31,7 @@ ROSTER_ERRORS_SHOWN = 200
 
 class ReconcileQuery(PageQuery):
     year: int | None = Field(None, ge=1900, le=2999, description="年级（招生年份）；默认为最近一次导入的名册")
-    school: int | None = Field(None, description="学校 id（区县、市级用户按学校过滤）")
+    school: int | None = Field(None, ge=1, le=MAX_ID, description="学校 id（区县、市级用户按学校过滤）")
     category: str = Field("", pattern=CATEGORIES, description="只列出此类别")
 
 

@@ -16,7 +16,9 @@ from xueji.api.pagination import keyset
 from xueji.api.routers.orgs import SchoolQuery, school_in_scope
 from xueji.api.schemas import (
     ERRORS,
+    MAX_ID,
     HandledOut,
+    ObjectId,
     RefusedOut,
     ReviewActionOut,
     ReviewIn,
@@ -41,8 +43,8 @@ STATE_FILTER = "^(|unsubmitted|review_school|review_district|review_city|approve
 
 class StudentFilters(SchoolQuery):
     grade: int | None = Field(None, ge=1900, le=2999, description="年级（入学年份）")
-    class_id: int | None = Field(None, alias="class", description="班级 id（见 /classes）")
-    major: int | None = Field(None, description="开设专业 id（见 /majors）")
+    class_id: int | None = Field(None, ge=1, le=MAX_ID, alias="class", description="班级 id（见 /classes）")
+    major: int | None = Field(None, ge=1, le=MAX_ID, description="开设专业 id（见 /majors）")
     state: str = Field("", pattern=STATE_FILTER, description="学籍状态；in_review 为三级审核中的任一级")
     source: str = Field("", pattern="^(|checkin|legacy)$", description="checkin 新生报到 / legacy 原系统迁入")
     q: str = Field("", max_length=40, description="姓名（前缀）或身份证件号（完整）")
@@ -93,8 +95,43 @@ def students_list(request: HttpRequest, filters: Query[StudentFilters]) -> Stude
     return StudentPage(items=[student_out(user, s) for s in rows], next_cursor=next_cursor)
 
 
-@router.get("/{int:student_id}", response={200: StudentDetailOut, **ERRORS}, summary="一名学生及其审核记录")
-def student_detail(request: HttpRequest, student_id: int) -> StudentDetailOut:
+@router.post("/submit", response={200: TransitionOut, **ERRORS}, summary="提交审核（学籍管理员）")
+def students_submit(request: HttpRequest, body: StudentIds) -> TransitionOut:
+    """提交所列学生审核：与网页“按条件提交”相同的检查（信息完整有效、一人一籍）；
+    未通过检查的学生列入 refused 并注明原因，仍为未提交。任一 id 不在管理范围内时整个请求返回 404，不做任何处理。"""
+    user = api_user(request, Role.REGISTRAR)
+    students = _chosen(user, body.ids)
+    try:
+        result = transition_apply(
+            actor=user, action=Action.SUBMIT, students=students, check=submit_check, request=request
+        )
+    except ValidationError as error:
+        raise HttpError(422, "；".join(error.messages)) from error
+    return transition_out(result)
+
+
+@router.post("/review", response={200: TransitionOut, **ERRORS}, summary="审核：通过或退回（校领导、区县、市级）")
+def students_review(request: HttpRequest, body: ReviewIn) -> TransitionOut:
+    """校领导审核“审核中（学校）”、区县审核“审核中（区县）”、市级审核“审核中（市级）”的学生；不在该状态的学生列入
+    already_handled，不重复操作。退回必须填写原因。"""
+    user = api_user(request, *REVIEWERS)
+    action = Action(body.action)
+    students = _chosen(user, body.ids)
+    try:
+        result = transition_apply(actor=user, action=action, students=students, reason=body.reason, request=request)
+    except ValidationError as error:
+        detail = "；".join(error.messages)
+        fields = error.message_dict if hasattr(error, "error_dict") else {}
+        errors: list[dict[str, object]] = [
+            {"field": key, "label": "原因", "value": body.reason, "message": "；".join(messages)}
+            for key, messages in fields.items()
+        ]
+        raise ApiError(422, detail, errors) from error
+    return transition_out(result)
+
+
+@router.get("/{student_id}", response={200: StudentDetailOut, **ERRORS}, summary="一名学生及其审核记录")
+def student_detail(request: HttpRequest, student_id: ObjectId) -> StudentDetailOut:
     user = api_user(request, *ALL_ROLES)
     student = (
         students_visible_to(user)
@@ -139,38 +176,3 @@ def transition_out(result: TransitionResult) -> TransitionOut:
         refused=[RefusedOut(id=pk, name=name, reasons=reasons) for pk, name, reasons in result.refused],
         summary=result.summary,
     )
-
-
-@router.post("/submit", response={200: TransitionOut, **ERRORS}, summary="提交审核（学籍管理员）")
-def students_submit(request: HttpRequest, body: StudentIds) -> TransitionOut:
-    """提交所列学生审核：与网页“按条件提交”相同的检查（信息完整有效、一人一籍）；
-    未通过检查的学生列入 refused 并注明原因，仍为未提交。任一 id 不在管理范围内时整个请求返回 404，不做任何处理。"""
-    user = api_user(request, Role.REGISTRAR)
-    students = _chosen(user, body.ids)
-    try:
-        result = transition_apply(
-            actor=user, action=Action.SUBMIT, students=students, check=submit_check, request=request
-        )
-    except ValidationError as error:
-        raise HttpError(422, "；".join(error.messages)) from error
-    return transition_out(result)
-
-
-@router.post("/review", response={200: TransitionOut, **ERRORS}, summary="审核：通过或退回（校领导、区县、市级）")
-def students_review(request: HttpRequest, body: ReviewIn) -> TransitionOut:
-    """校领导审核“审核中（学校）”、区县审核“审核中（区县）”、市级审核“审核中（市级）”的学生；不在该状态的学生列入
-    already_handled，不重复操作。退回必须填写原因。"""
-    user = api_user(request, *REVIEWERS)
-    action = Action(body.action)
-    students = _chosen(user, body.ids)
-    try:
-        result = transition_apply(actor=user, action=action, students=students, reason=body.reason, request=request)
-    except ValidationError as error:
-        detail = "；".join(error.messages)
-        fields = error.message_dict if hasattr(error, "error_dict") else {}
-        errors: list[dict[str, object]] = [
-            {"field": key, "label": "原因", "value": body.reason, "message": "；".join(messages)}
-            for key, messages in fields.items()
-        ]
-        raise ApiError(422, detail, errors) from error
-    return transition_out(result)
