@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "xueji.stats",
     "xueji.campaigns",
     "xueji.web",
+    "ninja",  # serves the API docs' Swagger UI from its bundled static files, not a CDN
+    "xueji.api",
 ]
 
 MIDDLEWARE = [

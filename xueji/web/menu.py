@@ -72,6 +72,7 @@ MENU: tuple[MenuSection, ...] = (
         (
             MenuItem("账号管理", "orgs:account_list", (CITY, DISTRICT)),
             MenuItem("修改密码", "password_change", (CITY, DISTRICT, LEADER, REGISTRAR)),
+            MenuItem("API 令牌", "api:tokens", (CITY, DISTRICT, LEADER, REGISTRAR)),
         ),
     ),
 )
