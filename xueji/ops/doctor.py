@@ -221,7 +221,7 @@ def check_disk() -> Finding:
     free_gib = usage.free / GIB
     share = usage.free / usage.total if usage.total else 0
     detail = f"数据目录 {data_dir} 剩余 {free_gib:.1f} GiB（{share:.0%}）"
-    if usage.free < DISK_ERROR_BYTES or share < 0.05:
+    if usage.free < DISK_ERROR_BYTES:
         return Finding(Status.ERROR, "磁盘空间", f"{detail}：导入、导出和备份会失败，请立即清理或扩容")
     if usage.free < DISK_WARNING_BYTES or share < 0.10:
         return Finding(Status.WARNING, "磁盘空间", f"{detail}：空间不多，请安排清理或扩容")
