@@ -11,12 +11,14 @@ import os
 import sqlite3
 import stat
 import tarfile
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from tests.admissions.helpers import school_a_row
 from tests.conftest import make_school, make_user, school_a_from_scratch
@@ -225,33 +227,33 @@ def test_an_archive_with_a_path_outside_the_data_directory_is_refused(school_wit
     assert not (tmp_path / "escaped.txt").exists()
 
 
-def _hold_a_lock() -> Callable[[], None]:
-    """Another connection in the middle of a transaction on the live database (a web process mid-request);
-    returns how to end it."""
+def _another_connection(sql: str) -> Callable[[bool], None]:
+    """A second connection (a web process mid-request) that has run ``sql`` in an open transaction; returns
+    end(commit)."""
     settings_dict = connection.settings_dict
     if connection.vendor == "sqlite":
-        holder = sqlite3.connect(settings_dict["NAME"], isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        holder.execute("UPDATE orgs_school SET name = name")
+        other = sqlite3.connect(settings_dict["NAME"], isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute(sql)
 
-        def release_sqlite() -> None:
-            holder.execute("ROLLBACK")
-            holder.close()
+        def end_sqlite(commit: bool) -> None:
+            other.execute("COMMIT" if commit else "ROLLBACK")
+            other.close()
 
-        return release_sqlite
+        return end_sqlite
     import psycopg
 
     pg = psycopg.connect(
         dbname=settings_dict["NAME"], user=settings_dict["USER"], host=settings_dict["HOST"],
         port=settings_dict["PORT"] or 5432, password=settings_dict["PASSWORD"] or None,
     )  # fmt: skip
-    pg.execute("LOCK TABLE orgs_school IN ACCESS SHARE MODE")
+    pg.execute(sql)  # type: ignore[arg-type]
 
-    def release_postgres() -> None:
-        pg.rollback()
+    def end_postgres(commit: bool) -> None:
+        pg.commit() if commit else pg.rollback()
         pg.close()
 
-    return release_postgres
+    return end_postgres
 
 
 def test_a_restore_that_fails_half_way_leaves_database_and_files_as_they_were(
@@ -265,15 +267,50 @@ def test_a_restore_that_fails_half_way_leaves_database_and_files_as_they_were(
     (data_dir / "private" / "later.txt").write_text("after the backup", encoding="utf-8")
     after_change = _state()
     monkeypatch.setattr(restore_module, "LOCK_TIMEOUT_SECONDS", 1)
-    release = _hold_a_lock()
+    end = _another_connection("UPDATE orgs_school SET name = name")  # holds its lock until it ends
     try:
         with pytest.raises(BackupError, match="数据库保持原状"):
             restore_archive(archive=archive)
     finally:
-        release()
+        end(False)
     assert _state() == after_change
     assert not evidence.exists()
     assert (data_dir / "private" / "later.txt").read_text(encoding="utf-8") == "after the backup"
     # Once the other process is done, the same archive restores.
     restore_archive(archive=archive)
     assert evidence.read_bytes() == SCAN
+
+
+def test_backup_runs_beside_a_writer_and_holds_only_committed_data(school_with_students: dict[str, Any],
+                                                                   tmp_path: Path) -> None:  # fmt: skip
+    """The online copy: a web process in the middle of a write neither blocks the backup nor gets its
+    uncommitted change into it."""
+    school = school_with_students["school"]
+    end = _another_connection(f"UPDATE orgs_school SET name = '未提交的改名' WHERE id = {school.pk}")
+    archive = tmp_path / "backup.tar.gz"
+    errors: list[BaseException] = []
+
+    def run_backup() -> None:
+        try:
+            backup_create(out=archive)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    backup = threading.Thread(target=run_backup)
+    backup.start()
+    try:
+        # The archive is in place while the writer's transaction is still open: the copy did not wait for it.
+        for _ in range(600):
+            if archive.exists() or not backup.is_alive():
+                break
+            time.sleep(0.1)
+        assert archive.exists()
+    finally:
+        end(True)  # the writer commits; the backup's own audit event can then be appended
+        backup.join(timeout=60)
+    assert errors == []
+    assert School.objects.get(pk=school.pk).name == "未提交的改名"
+    restore_archive(archive=archive)
+    assert School.objects.get(pk=school.pk).name == school.name
