@@ -314,3 +314,26 @@ def test_backup_runs_beside_a_writer_and_holds_only_committed_data(school_with_s
     assert School.objects.get(pk=school.pk).name == "未提交的改名"
     restore_archive(archive=archive)
     assert School.objects.get(pk=school.pk).name == school.name
+
+
+def test_a_backup_from_an_older_version_is_migrated_forward(school_with_students: dict[str, Any],
+                                                            tmp_path: Path) -> None:  # fmt: skip
+    """An older release's database (here: without the worker-heartbeat table) comes back and is brought up to
+    this release's schema."""
+    from django.core.management import call_command
+
+    from xueji.ops.models import WorkerHeartbeat
+    from xueji.ops.workers import worker_heartbeat
+
+    before = _state()
+    call_command("migrate", "ops", "zero", verbosity=0)
+    archive = tmp_path / "older.tar.gz"
+    backup_create(out=archive)
+    call_command("migrate", verbosity=0)
+
+    summary = restore_archive(archive=archive)
+
+    assert summary.pending_migrations == ["ops.0001_worker_heartbeat"]
+    assert _state() == before
+    worker_heartbeat()  # the table the older version lacked exists again
+    assert WorkerHeartbeat.objects.count() == 1
