@@ -175,6 +175,10 @@ def _newer_version(archive: Path, target: Path) -> None:
     _rewrite(archive, target, manifest=lambda m: m["migrations"].append(["students", "9999_from_the_future"]))
 
 
+def _garbled_manifest(archive: Path, target: Path) -> None:
+    _rewrite(archive, target, manifest=lambda m: m.update(files=["database/xueji.sqlite3"]))
+
+
 def _unknown_format(archive: Path, target: Path) -> None:
     _rewrite(archive, target, manifest=lambda m: m.update(format_version=99))
 
@@ -182,15 +186,15 @@ def _unknown_format(archive: Path, target: Path) -> None:
 @pytest.mark.parametrize(
     ("corrupt", "message"),
     [
-        (_truncated, "已损坏或不完整"),
-        (_not_an_archive, "不是 Xueji 生成的备份文件"),
-        (_file_altered, "SHA-256 校验值与清单不符"),
-        (_file_missing, "缺少 private/gone.pdf"),
-        (_other_database, "只能恢复到同一种数据库"),
-        (_newer_version, "备份来自较新的版本"),
-        (_unknown_format, "备份格式版本 99"),
+        pytest.param(_truncated, "已损坏或不完整", id="truncated"),
+        pytest.param(_not_an_archive, "不是 Xueji 生成的备份文件", id="not-an-archive"),
+        pytest.param(_file_altered, "SHA-256 校验值与清单不符", id="file-altered"),
+        pytest.param(_file_missing, "缺少 private/gone.pdf", id="file-missing"),
+        pytest.param(_other_database, "只能恢复到同一种数据库", id="other-database"),
+        pytest.param(_newer_version, "备份来自较新的版本", id="newer-version"),
+        pytest.param(_unknown_format, "备份格式版本 99", id="unknown-format"),
+        pytest.param(_garbled_manifest, "格式不对", id="garbled-manifest"),
     ],
-    ids=["truncated", "not-an-archive", "file-altered", "file-missing", "other-database", "newer-version", "format"],
 )
 def test_a_bad_archive_is_refused_and_nothing_changes(
     school_with_students: dict[str, Any], data_dir: Path, tmp_path: Path, corrupt: Any, message: str

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import connection
@@ -71,6 +71,29 @@ def _safe_member_name(name: str) -> bool:
     )
 
 
+class _StagingFull(Exception):
+    pass
+
+
+def _extract(stream: IO[bytes], target: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        out = target.open("wb")
+    except OSError as error:
+        raise _StagingFull(error) from error
+    with out:
+        while chunk := stream.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            try:
+                out.write(chunk)
+            except OSError as error:
+                raise _StagingFull(error) from error
+    return {"sha256": digest.hexdigest(), "size": size}
+
+
 def _unpack(archive_path: Path, staging: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Extract every member into ``staging`` (hashing as it goes) and return (manifest, what was found)."""
     found: dict[str, dict[str, Any]] = {}
@@ -98,16 +121,11 @@ def _unpack(archive_path: Path, staging: Path) -> tuple[dict[str, Any], dict[str
                     except ValueError as error:
                         raise BackupError(f"备份清单（manifest.json）无法读取：{error}") from error
                     continue
-                target = staging / member.name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                digest = hashlib.sha256()
-                size = 0
-                with target.open("wb") as out:
-                    while chunk := stream.read(CHUNK):
-                        digest.update(chunk)
-                        size += len(chunk)
-                        out.write(chunk)
-                found[member.name] = {"sha256": digest.hexdigest(), "size": size}
+                found[member.name] = _extract(stream, staging / member.name)
+    except _StagingFull as error:
+        cause = error.__cause__
+        reason = getattr(cause, "strerror", None) or str(cause)
+        raise BackupError(f"无法在 {staging.parent} 中解开备份（{reason}）：请检查磁盘空间，数据没有改动") from error
     except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
         raise BackupError(f"备份文件已损坏或不完整，无法读取（{error}）：拒绝恢复") from error
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -280,8 +298,11 @@ def restore_archive(*, archive: Path, check_only: bool = False) -> RestoreSummar
     staging = Path(tempfile.mkdtemp(prefix=".xueji-restore-", dir=media.parent))
     try:
         manifest, found = _unpack(archive, staging)
-        _check_manifest(manifest, found)
-        pending = _check_migrations(manifest)
+        try:
+            _check_manifest(manifest, found)
+            pending = _check_migrations(manifest)
+        except (AttributeError, TypeError, KeyError, ValueError) as error:
+            raise BackupError("备份清单（manifest.json）的格式不对：不是 Xueji 生成的备份，拒绝恢复") from error
         dump = staging / manifest["database"]["member"]
         _check_database(manifest, dump)
         summary = RestoreSummary(
