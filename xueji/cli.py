@@ -45,9 +45,9 @@ def _sweep_stale_imports(every: float) -> None:
     from django.db import close_old_connections
 
     from xueji.admissions.imports import import_jobs_requeue_stale
+    from xueji.ops.workers import worker_heartbeat
     from xueji.reconcile.loadjobs import roster_load_jobs_requeue_stale
     from xueji.roster.packagejobs import package_files_sweep, package_jobs_requeue_stale
-    from xueji.ops.workers import worker_heartbeat
     from xueji.students.exports import export_files_sweep, export_jobs_requeue_stale
 
     while True:
