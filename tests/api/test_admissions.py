@@ -127,4 +127,5 @@ def test_a_file_that_is_not_a_workbook_is_refused_at_once(world: World) -> None:
     response = as_persona(world, "registrar_a").post_form("/admissions/imports", {"file": upload})
     assert response.status_code == 422
     assert response.json()["detail"].startswith("无法导入“名单.xlsx”：")
+    assert response.json()["errors"][0]["field"] == "file"
     assert ImportJob.objects.count() == 1  # the world's own job only

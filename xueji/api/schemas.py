@@ -123,6 +123,12 @@ class ClassPage(Schema):
 # ---------------------------------------------------------------- admissions
 
 
+ADMISSION_IN_DOC = (
+    "一条招生信息：键为采集指标（与导入模板的列相同），值一律为文本，可填代码或名称（如“01”或“汉族”），"
+    "日期为 YYYY-MM-DD。性别、出生日期等可由身份证件号推导的字段可以不填。"
+)
+
+
 def _field_type(kind: Kind) -> Any:
     return str | None
 
@@ -131,7 +137,7 @@ def _field_type(kind: Kind) -> Any:
 # not this schema, decides what is required and valid, so the API refuses exactly what the form refuses.
 AdmissionIn = create_model(  # type: ignore[call-overload]
     "AdmissionIn",
-    __config__=ConfigDict(extra="forbid"),
+    __config__=ConfigDict(extra="forbid", json_schema_extra={"description": ADMISSION_IN_DOC}),
     **{
         f.key: (
             _field_type(f.kind),

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from django.http import FileResponse, Http404, HttpRequest
 from ninja import File, Query, Router, Status, UploadedFile
-from ninja.errors import HttpError
 from pydantic import Field
 
 from xueji.admissions import imports, services
 from xueji.admissions.models import AdmissionRecord, ImportJob
 from xueji.admissions.selectors import AdmissionQuery, admissions_query, admissions_visible_to, import_jobs_visible_to
 from xueji.api.auth import ALL_ROLES, SCHOOL_ROLES, api_user
+from xueji.api.errors import ApiError
 from xueji.api.pagination import keyset
 from xueji.api.routers.orgs import SchoolQuery, school_in_scope
 from xueji.api.schemas import (
@@ -145,7 +145,10 @@ def import_create(request: HttpRequest, file: File[UploadedFile]) -> Status[Impo
     try:
         job = imports.import_job_create(actor=user, school=school, stream=file, file_name=name)  # type: ignore[arg-type]
     except WorkbookError as error:
-        raise HttpError(422, f"无法导入“{name}”：{error.message}") from error
+        detail = f"无法导入“{name}”：{error.message}"
+        raise ApiError(
+            422, detail, [{"field": "file", "label": "文件", "value": name, "message": error.message}]
+        ) from error
     job.refresh_from_db()
     return Status(202, job_out(job))
 
