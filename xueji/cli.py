@@ -46,6 +46,8 @@ def _sweep_stale_imports(every: float) -> None:
 
     from xueji.admissions.imports import import_jobs_requeue_stale
     from xueji.ops.workers import worker_heartbeat
+    from xueji.reconcile.loadjobs import roster_load_jobs_requeue_stale
+    from xueji.roster.packagejobs import package_files_sweep, package_jobs_requeue_stale
     from xueji.students.exports import export_files_sweep, export_jobs_requeue_stale
 
     while True:
@@ -53,7 +55,10 @@ def _sweep_stale_imports(every: float) -> None:
             worker_heartbeat()
             import_jobs_requeue_stale()
             export_jobs_requeue_stale()
+            roster_load_jobs_requeue_stale()
+            package_jobs_requeue_stale()
             export_files_sweep()
+            package_files_sweep()
         except Exception:  # a database hiccup must not stop the sweep; it is tried again next round
             import logging
 

@@ -94,7 +94,10 @@ INSTALLED_APPS = [
     "xueji.reconcile",
     "xueji.roster",
     "xueji.stats",
+    "xueji.campaigns",
     "xueji.web",
+    "ninja",  # serves the API docs' Swagger UI from its bundled static files, not a CDN
+    "xueji.api",
 ]
 
 MIDDLEWARE = [
