@@ -16,6 +16,7 @@ REGISTRAR_PAGES = [
     "/", "/org/school/", "/org/school/majors/", "/org/school/grades/", "/org/school/classes/", "/org/school/terms/",
     "/admissions/", "/admissions/records/new/", "/admissions/import/", "/students/checkin/", "/students/",
     "/students/export/", "/students/status/", "/students/archive/", "/roster/", "/reconcile/name-changes/",
+    "/campaigns/", "/api-tokens/", "/api/v1/docs",
 ]  # fmt: skip
 REVIEWER_PAGES = ["/", "/org/schools/", "/org/accounts/", "/org/accounts/issue/", "/students/review/", "/stats/"]
 

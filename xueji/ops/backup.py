@@ -1,10 +1,10 @@
 """`xueji backup`: the database and the private uploads in one checksummed archive (restore.py reads it back).
 
 The archive is a gzip'd tar holding ``database/…`` (an SQLite file copied with SQLite's online backup API, or a
-``pg_dump`` custom-format dump), ``private/…`` (everything under MEDIA_ROOT: 改名 evidence, 录取名册 correction
-scans, import and export files), the generated ``secret_key`` when the install uses one (filing packages are
-signed with it) and ``manifest.json`` (format, version, time, database vendor, applied migrations, the SHA-256
-and size of every other member).
+``pg_dump`` custom-format dump), ``private/…`` (everything under MEDIA_ROOT: 改名 evidence, 录取名册 uploads and
+correction scans, 上报盘 packages, campaign attachments, import and export files), the generated ``secret_key``
+when the install uses one (filing packages are signed with it) and ``manifest.json`` (format, version, time,
+database vendor, applied migrations, the SHA-256 and size of every other member).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ _request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar("x
 _ID_NUMBER = re.compile(r"(?<!\d)\d{14}(?:\d{3})?[\dXx](?![\dXx])")
 
 # The attributes every LogRecord has; anything else was passed in `extra` and goes into the JSON object.
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "request_id", "user_id"}
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "request_id", "user_id", "request_context"}
 
 
 def mask_id_numbers(text: str) -> str:
@@ -62,12 +62,15 @@ class RequestContextFilter(logging.Filter):
 
 
 class TextFormatter(logging.Formatter):
+    """``time LEVEL logger [request id user=N] message``; the bracket only for lines written inside a request."""
+
     def __init__(self, fmt: str | None = None) -> None:
-        super().__init__(fmt or "%(asctime)s %(levelname)s %(name)s [%(request_id)s user=%(user_id)s] %(message)s")
+        super().__init__(fmt or "%(asctime)s %(levelname)s %(name)s%(request_context)s %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        record.request_id = getattr(record, "request_id", "-")
-        record.user_id = getattr(record, "user_id", None)
+        request_id = getattr(record, "request_id", "-")
+        user_id = getattr(record, "user_id", None)
+        record.request_context = "" if request_id == "-" else f" [{request_id} user={user_id or '-'}]"
         return mask_id_numbers(super().format(record))
 
 

@@ -47,7 +47,10 @@ class OperationsMiddleware:
                 add_never_cache_headers(response)
             path = mask_id_numbers(request.path)  # never the query string: searches hold names and ID numbers
             duration_ms = round((time.monotonic() - started) * 1000, 1)
-            logger.info(
+            # The load balancer's health probe every few seconds would drown the log: DEBUG only.
+            level = logging.DEBUG if request.path == "/healthz" else logging.INFO
+            logger.log(
+                level,
                 "%s %s %s %sms",
                 request.method,
                 path,
