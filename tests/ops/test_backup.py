@@ -134,6 +134,13 @@ def test_backup_never_overwrites_an_existing_file(school_with_students: dict[str
     assert existing.read_bytes() == b"last week's backup"
 
 
+def test_backup_is_not_written_into_the_folder_it_backs_up(school_with_students: dict[str, Any],
+                                                          data_dir: Path) -> None:  # fmt: skip
+    with pytest.raises(BackupError, match="备份不能放在"):
+        backup_create(out=data_dir / "private" / "backup.tar.gz")
+    assert not (data_dir / "private" / "backup.tar.gz").exists()
+
+
 def test_check_only_verifies_without_changing_anything(school_with_students: dict[str, Any],
                                                        tmp_path: Path) -> None:  # fmt: skip
     archive = tmp_path / "backup.tar.gz"

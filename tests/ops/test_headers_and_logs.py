@@ -46,6 +46,18 @@ def test_nothing_a_signed_in_user_receives_is_cached(world: World) -> None:
     assert static.status_code == 200 and "no-store" not in static.get("Cache-Control", "")
 
 
+def test_api_answers_with_personal_data_are_not_cached_and_logged_with_the_tokens_user(world: World, caplog) -> None:  # type: ignore[no-untyped-def]
+    from tests.api.helpers import ApiClient
+
+    with caplog.at_level(logging.INFO, logger="xueji.request"):
+        response = ApiClient(world.registrar_a).get("/students")
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    (record,) = [r for r in caplog.records if r.name == "xueji.request"]
+    RequestContextFilter().filter(record)
+    assert record.user_id == world.registrar_a.pk  # type: ignore[attr-defined]
+
+
 def test_templates_have_no_inline_script_style_or_event_handler() -> None:
     """The CSP refuses them in the browser: behaviour belongs in static/xueji/xueji.js (data- attributes)."""
     offenders = []

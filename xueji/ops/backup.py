@@ -247,6 +247,8 @@ def backup_create(*, out: Path) -> BackupSummary:
         raise BackupError(f"{out} 已存在：请换一个文件名（备份不会覆盖已有文件）")
     if not out.parent.is_dir():
         raise BackupError(f"目录 {out.parent} 不存在")
+    if out.parent.is_relative_to(media_root().resolve()):
+        raise BackupError(f"备份不能放在 {media_root()} 之中（它本身要被备份）：请换一个目录")
     staging = Path(tempfile.mkdtemp(prefix=".xueji-backup-", dir=out.parent))
     partial = staging / "archive.tar.gz"
     try:
