@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -155,8 +157,16 @@ def export_rows(
 ) -> Iterator[list[str]]:
     """Each student as the texts of ``columns``, read in chunks of tuples: memory stays flat for any count."""
     cells = [_cell_function(key, show_personal) for key in columns]
-    rows = students.order_by("pk").values_list(*_VALUES).iterator(chunk_size=chunk_size)
-    for row in rows:
+    # ``data`` as text, parsed by orjson: the JSON field's own decoding (json.loads) was a quarter of the read.
+    rows = (
+        students.order_by("pk")
+        .annotate(data_text=Cast("data", TextField()))
+        .values_list("data_text", *_VALUES[1:])
+        .iterator(chunk_size=chunk_size)
+    )
+    loads = orjson.loads
+    for text, *rest in rows:
+        row = (loads(text), *rest)
         yield [cell(row) for cell in cells]
 
 
