@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -32,7 +34,7 @@ from xueji.orgs.models import User
 from xueji.records.catalog import FIELDS, Kind
 from xueji.records.check import neutralise
 from xueji.records.codes import code_table, country_table
-from xueji.records.workbook import new_workbook
+from xueji.records.workbook import write_text_sheet
 from xueji.reference.models import CatalogMajor
 from xueji.students.models import ExportJob, State, Student
 from xueji.students.selectors import student_filter, students_visible_to
@@ -155,8 +157,16 @@ def export_rows(
 ) -> Iterator[list[str]]:
     """Each student as the texts of ``columns``, read in chunks of tuples: memory stays flat for any count."""
     cells = [_cell_function(key, show_personal) for key in columns]
-    rows = students.order_by("pk").values_list(*_VALUES).iterator(chunk_size=chunk_size)
-    for row in rows:
+    # ``data`` as text, parsed by orjson: the JSON field's own decoding (json.loads) was a quarter of the read.
+    rows = (
+        students.order_by("pk")
+        .annotate(data_text=Cast("data", TextField()))
+        .values_list("data_text", *_VALUES[1:])
+        .iterator(chunk_size=chunk_size)
+    )
+    loads = orjson.loads
+    for text, *rest in rows:
+        row = (loads(text), *rest)
         yield [cell(row) for cell in cells]
 
 
@@ -168,7 +178,7 @@ def write_export(
     *,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write the header and ``rows`` as xlsx (xlsxwriter, constant memory, strings never formulas) or csv
+    """Write the header and ``rows`` as xlsx (``write_text_sheet``: streamed, strings never formulas) or csv
     (UTF-8 with a BOM, so that Excel reads the Chinese right). Returns the number of data rows."""
     headers = [COLUMNS_BY_KEY[key].label for key in columns]
     count = 0
@@ -194,24 +204,18 @@ def write_export(
                 stream.detach()  # type: ignore[attr-defined]
         return count
 
-    workbook = new_workbook(out, constant_memory=True)
-    sheet = workbook.add_worksheet("学籍")
-    header_format = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    for index, key in enumerate(columns):
-        width = next((f.width for f in FIELDS if f.key == key), 12)
-        sheet.set_column(index, index, max(width, len(COLUMNS_BY_KEY[key].label) * 2 + 2))
-    sheet.freeze_panes(1, 0)
-    for index, header in enumerate(headers):
-        sheet.write_string(0, index, header, header_format)
-    write = sheet.write_string
-    for count, row in enumerate(rows, start=1):
-        for index, value in enumerate(row):
-            if value:
-                write(count, index, value)
-        if progress is not None and count % PROGRESS_EVERY == 0:
-            progress(count)
-    workbook.close()
-    return count
+    widths = [
+        max(next((f.width for f in FIELDS if f.key == key), 12), len(COLUMNS_BY_KEY[key].label) * 2 + 2)
+        for key in columns
+    ]
+
+    def reported() -> Iterator[list[str]]:
+        for number, row in enumerate(rows, start=1):
+            yield row
+            if progress is not None and number % PROGRESS_EVERY == 0:
+                progress(number)
+
+    return write_text_sheet(out, sheet_name="学籍", headers=headers, rows=reported(), widths=widths)
 
 
 # ---------------------------------------------------------------- the two ways to run it
