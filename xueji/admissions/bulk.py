@@ -99,6 +99,10 @@ def _postgres(inserts: Sequence[Sequence[Any]], updates: Sequence[Sequence[Any]]
                 for row in updates:
                     write(row)
             assignments = ", ".join(f"{c} = s.{c}" for c in UPDATE_COLUMNS)
+            # By the primary key, row by row: the staging table has no statistics, and a hash or merge join
+            # would read the whole table once per batch (an import of 100,000 updates took 5x as long).
+            cursor.execute("SET LOCAL enable_hashjoin TO OFF")
+            cursor.execute("SET LOCAL enable_mergejoin TO OFF")
             cursor.execute(f"UPDATE {TABLE} t SET {assignments} FROM {_STAGE} s WHERE t.id = s.existing_id")
 
 
@@ -111,9 +115,12 @@ def people_found(numbers: Sequence[str]) -> list[tuple[int, str, str, int, str]]
         if connection.vendor == "postgresql":
             # Without fresh statistics (a table growing by 100,000 rows in one import) the planner takes the
             # 1,000 numbers to match most of the table and scans all of it, once per batch: a lookup by the
-            # unique index is always right here, and for the batch's UPDATE by id too.
+            # unique index is always right here.
             cursor.execute("SET LOCAL enable_seqscan TO OFF")
             cursor.execute(query + "= ANY(%s::text[]) FOR UPDATE", [list(numbers)])
+            rows = cursor.fetchall()
+            cursor.execute("RESET enable_seqscan")
+            return rows
         else:
             cursor.execute(query + "IN (SELECT value FROM json_each(%s))", [orjson.dumps(list(numbers)).decode()])
         return cursor.fetchall()
