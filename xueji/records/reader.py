@@ -177,20 +177,26 @@ class BatchReader:
         self._producer: _Producer | None = None
         self._process: Any = None
         self._conn: Connection | None = None
+        if not in_process:
+            # A fresh interpreter running this module (not multiprocessing's spawn, which would run the
+            # caller's main script again), talking over a socket pair.
+            ours, theirs = socket.socketpair()
+            with ours, theirs:
+                try:
+                    self._process = subprocess.Popen(
+                        [sys.executable, "-m", "xueji.records.reader", str(theirs.fileno())],
+                        pass_fds=(theirs.fileno(),),
+                        stdin=subprocess.DEVNULL,
+                    )
+                except OSError:  # no interpreter to start (an embedded Python): read here instead
+                    in_process = True
+                else:
+                    self._conn = Connection(ours.detach())
         if in_process:
             self._producer = _Producer(*args)
             self.info = self._producer.open()
             return
-        # A fresh interpreter running this module (not multiprocessing's spawn, which would run the caller's
-        # main script again), talking over a socket pair.
-        ours, theirs = socket.socketpair()
-        with ours, theirs:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "xueji.records.reader", str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-            )
-            self._conn = Connection(ours.detach())
+        assert self._conn is not None
         try:
             self._conn.send(args)
             self.info = self._receive("info")[1]
