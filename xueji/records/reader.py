@@ -14,9 +14,12 @@ file again. The same code runs in-process for small files, where starting a proc
 from __future__ import annotations
 
 import datetime
+import pickle
+import queue
 import socket
 import subprocess
 import sys
+import threading
 import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -264,35 +267,68 @@ class BatchReader:
             process.wait()
 
 
+class _Outbox:
+    """Sends from a thread, up to ``depth`` messages ahead of the caller: a socket holds far less than one batch,
+    and without this the reader would wait for the caller to finish writing a batch before it could check the
+    next one. Every message goes through here, so they arrive in order."""
+
+    def __init__(self, conn: Connection, depth: int = 4):
+        self._conn = conn
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._pump, name="xueji-reader-send", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._conn.send_bytes(data)
+                except OSError as error:  # the caller is gone: drop the rest
+                    self._error = error
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def close(self) -> None:
+        """Wait until everything queued is sent (or the caller is found gone)."""
+        self._queue.put(None)
+        self._thread.join()
+
+
 def _serve(conn: Connection, *args: Any) -> None:
     """The child process: read, check, send; keep the sent rows' cells until their batch is acknowledged."""
     producer = _Producer(*args)
+    outbox = _Outbox(conn)
     try:
-        conn.send(("info", producer.open()))
+        outbox.send(("info", producer.open()))
         for rows, failed in producer.batches():
-            conn.send(("rows", rows, failed))
+            outbox.send(("rows", rows, failed))
             while conn.poll():
-                _answer(conn, producer)
-        conn.send(("end", producer.count))
-        while not _answer(conn, producer):
+                _answer(conn, outbox, producer)
+        outbox.send(("end", producer.count))
+        while not _answer(conn, outbox, producer):
             pass
     except WorkbookError as error:
-        conn.send(("error", error.message))
-    except (BrokenPipeError, EOFError, ConnectionResetError):
+        outbox.send(("error", error.message))
+    except (OSError, EOFError):
         pass  # the caller is gone (stopped, or its worker was killed): nothing to do
     except BaseException:
-        conn.send(("crash", traceback.format_exc()))
+        outbox.send(("crash", traceback.format_exc()))
     finally:
+        outbox.close()
         conn.close()
 
 
-def _answer(conn: Connection, producer: _Producer) -> bool:
+def _answer(conn: Connection, outbox: _Outbox, producer: _Producer) -> bool:
     """Handle one message from the caller; True once it asked for the refused rows (the end)."""
     message = conn.recv()
     if message[0] == "ack":
         producer.ack(message[1])
         return False
-    conn.send(("refused", producer.refused_cells()))
+    outbox.send(("refused", producer.refused_cells()))
     return True
 
 
