@@ -220,3 +220,39 @@ def test_command_line_import_prints_progress_and_exits_non_zero_on_failed_rows(
     assert cli_main(["import", str(ok), "--school", "3111010001"]) == 0
     assert cli_main(["import", str(ok), "--school", "9999999999"]) == 1
     assert "学校标识码 9999999999 不存在" in capsys.readouterr().err
+
+
+def test_a_large_file_is_read_in_a_second_process_with_the_same_outcome(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files from READER_PROCESS_MIN_BYTES on are read and validated by a child process while the job writes:
+    counts, failure reasons and the failure workbook (rows refused by the database side included, as
+    submitted) are those of the in-process path."""
+    monkeypatch.setattr(imports, "READER_PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(imports, "BATCH_SIZE", 4)
+    enrolled = school_a_row(40)
+    imports.import_job_run(_queued_job(world, workbook(tmp_path / "a.xlsx", [enrolled])).pk)
+    AdmissionRecord.objects.filter(id_number=enrolled["id_number"]).update(state=AdmissionRecord.State.CHECKED_IN)
+    rows = [school_a_row(n) for n in range(1, 11)]
+    rows[2]["ethnicity"] = "火星族"
+    rows[6] = {**enrolled, "name": "王已报"}  # valid in the file, refused by the database side
+    job = imports.import_job_run(_queued_job(world, workbook(tmp_path / "b.xlsx", rows)).pk)
+    assert (job.status, job.total_rows, job.created_count, job.updated_count, job.failed_count) == (
+        "done", 10, 8, 0, 2,
+    )  # fmt: skip
+    assert sorted(job.failures.values_list("row_number", flat=True)) == [4, 8]
+    path = imports.import_failure_path(job)
+    assert path is not None
+    failed = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    header = failed[0]
+    assert [(r[header.index("★姓名")], r[header.index("原行号")]) for r in failed[1:]] == [
+        (rows[2]["name"], 4), ("王已报", 8),
+    ]  # fmt: skip
+    assert "已报到注册、已有学籍" in str(failed[2][-1])
+    broken = tmp_path / "缺列.xlsx"
+    from tests.records.helpers import write_xlsx
+
+    write_xlsx(broken, ["姓名", "身份证件号", "性别"], [["张三", person_id(1), "男"]])
+    job = imports.import_job_run(_queued_job(world, broken).pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and "缺少必填列" in job.error_message

@@ -12,30 +12,46 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from xueji.admissions.bulk import insert_and_update
-from xueji.admissions.models import AdmissionRecord, ImportFailure, ImportJob
-from xueji.admissions.services import SchoolChoices, conflict_error, existing_people, record_columns
+from xueji.admissions.bulk import insert_and_update, insert_failures, people_found
+from xueji.admissions.models import AdmissionRecord, ImportJob
+from xueji.admissions.services import ExistingPerson, SchoolChoices, conflict_error
 from xueji.audit.services import audit_record
 from xueji.orgs.models import School, User
 from xueji.orgs.selectors import school_catalog
-from xueji.records.check import CheckReport, RowReport, check_rows_with_cells, write_annotated
+from xueji.records.check import CheckReport, RowReport, write_annotated
 from xueji.records.context import RowContext
+from xueji.records.reader import BatchReader, Row
 from xueji.records.validator import ERROR, FieldError
-from xueji.records.workbook import WorkbookError, check_archive, check_size, open_table, save_upload, sniff_format
+from xueji.records.workbook import (
+    DEFAULT_LIMITS,
+    WorkbookError,
+    check_archive,
+    check_size,
+    open_table,
+    save_upload,
+    sniff_format,
+)
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = settings.XUEJI_IMPORT_BATCH_SIZE
 KEEP_FAILED_ROWS = 20_000
+# Files from this size on are read and validated in a child process while this one writes (reader.py); a
+# small file is done before a process would have started.
+READER_PROCESS_MIN_BYTES = 512 * 1024
+# The upload was inflated once to prove its declared sizes when it was stored (import_job_create), and the
+# stored file is only ever written there: the job reads it without inflating every entry a second time.
+RUN_LIMITS = replace(DEFAULT_LIMITS, verify_unpacked=False)
 BATCH_ATTEMPTS = 3  # a batch that loses a race with another import of the same person is read again
 
 
@@ -109,17 +125,15 @@ def import_job_claim(job_id: int) -> bool:
 
 
 def _keep(
-    kept: list[tuple[int, list[object]]] | None, failed: list[int], cells: dict[int, list[object]]
+    kept: list[tuple[int, list[object]]] | None, failed: list[tuple[int, list[object]]]
 ) -> list[tuple[int, list[object]]] | None:
     if kept is None:
         return None
-    kept.extend((number, cells[number]) for number in failed)
+    kept.extend(failed)
     return kept if len(kept) <= KEEP_FAILED_ROWS else None  # too many to hold: read the file again at the end
 
 
-def _write_batch(
-    job: ImportJob, school: School, choices: SchoolChoices, batch: list[tuple[int, dict, list]]
-) -> list[int]:
+def _write_batch(job: ImportJob, school: School, choices: SchoolChoices, batch: list[Row]) -> list[int]:
     """Save one batch with its failures and counters, atomically. Another import (or a registrar at the form)
     may create the same person between our read and our insert: the unique constraint then refuses the whole
     batch, and it is simply read and decided again."""
@@ -132,54 +146,70 @@ def _write_batch(
     raise AssertionError("unreachable")
 
 
-def _write_batch_once(
-    job: ImportJob, school: School, choices: SchoolChoices, batch: list[tuple[int, dict, list]]
-) -> list[int]:
+# The clean values the reader hands over for each good row, in this order (besides the whole row as JSON).
+ROW_COLUMNS = (
+    "grade",
+    "name",
+    "id_type",
+    "id_number",
+    "gender",
+    "birth_date",
+    "admission_method",
+    "major",
+    "direction",
+)
+
+
+def _write_batch_once(job: ImportJob, school: School, choices: SchoolChoices, batch: list[Row]) -> list[int]:
     """Returns the row numbers that failed, in file order."""
-    failures: list[ImportFailure] = []
-    good: list[tuple[int, dict, list]] = []
-    for row in batch:
-        if any(e.severity == ERROR for e in row[2]):
-            failures.append(ImportFailure(job=job, row_number=row[0], reasons=[e.to_dict() for e in row[2]]))
+    failures: list[tuple[int, list[FieldError]]] = []
+    good: list[tuple[int, tuple[Any, ...], str | None, list[FieldError]]] = []
+    for number, values, data, errors in batch:
+        if values is None:
+            failures.append((number, errors))
         else:
-            good.append(row)
+            good.append((number, values, data, errors))
     now = timezone.now()
-    base = {
-        "school_id": school.pk,
-        "state": AdmissionRecord.State.PENDING,
-        "import_job_id": job.pk,
-        "created_by_id": job.uploaded_by_id,
-        "created_at": now,
-        "updated_at": now,
-    }
+    school_id, job_id, creator_id, pending = school.pk, job.pk, job.uploaded_by_id, AdmissionRecord.State.PENDING
+    offerings = {code: offering.pk for code, offering in choices.offerings.items()}
+    directions = {key: direction.pk for key, direction in choices.directions.items()}
     with transaction.atomic():
-        found = existing_people(school, [(c["id_type"], c["id_number"]) for _n, c, _e in good])
-        inserts: list[dict[str, object]] = []
-        updates: list[tuple[int, dict[str, object]]] = []
-        for number, clean, errors in good:
-            values = {**base, **record_columns(clean, choices), "import_row": number}
-            existing = found.get((clean["id_type"], clean["id_number"]))
+        found = {
+            (id_type, number): ExistingPerson(pk, sid, state)
+            for pk, id_type, number, sid, state in people_found(sorted({values[3] for _n, values, _d, _e in good}))
+        }
+        inserts: list[tuple[object, ...]] = []
+        updates: list[tuple[object, ...]] = []
+        for number, values, data, errors in good:
+            grade, name, id_type, id_number, gender, birth, method, major, direction = values
+            offering_id = offerings[major]
+            direction_id = directions.get((offering_id, direction)) if direction else None
+            existing = found.get((id_type, id_number))
             if existing is None:
-                inserts.append(values)
+                inserts.append(
+                    (school_id, int(grade), name, id_type, id_number, gender or "", birth, offering_id, direction_id,
+                     method, pending, data, job_id, number, creator_id, now, now)
+                )  # fmt: skip
                 continue
             conflict = existing.conflict_with(school)
             if conflict is not None:
-                reasons = [*errors, conflict_error(conflict, str(clean["id_number"]))]
-                failures.append(ImportFailure(job=job, row_number=number, reasons=[e.to_dict() for e in reasons]))
+                failures.append((number, [*errors, conflict_error(conflict, str(id_number))]))
                 continue
-            updates.append((existing.pk, values))
+            updates.append(
+                (int(grade), name, gender or "", birth, offering_id, direction_id, method, data, job_id, number, now,
+                 existing.pk)
+            )  # fmt: skip
         insert_and_update(inserts, updates)
-        created, updated = len(inserts), len(updates)
-        ImportFailure.objects.bulk_create(failures, ignore_conflicts=True)
+        insert_failures(job_id, [(number, [e.to_dict() for e in reasons]) for number, reasons in failures])
         ImportJob.objects.filter(pk=job.pk).update(
             committed_rows=F("committed_rows") + len(batch),
             processed_rows=F("committed_rows") + len(batch),
-            created_count=F("created_count") + created,
-            updated_count=F("updated_count") + updated,
+            created_count=F("created_count") + len(inserts),
+            updated_count=F("updated_count") + len(updates),
             failed_count=F("failed_count") + len(failures),
             heartbeat_at=timezone.now(),
         )
-    return sorted(f.row_number for f in failures)
+    return sorted(number for number, _reasons in failures)
 
 
 def _failure_report(job: ImportJob) -> CheckReport:
@@ -203,37 +233,41 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
         school = job.school
         choices = SchoolChoices.load(school)
         ctx = RowContext(school=school_catalog(school))
-        table = open_table(source)
-        total = table.estimated_rows
-        if total is None:  # CSV: counting its lines is cheap
-            total = sum(1 for _ in open_table(source).rows())
-        ImportJob.objects.filter(pk=job.pk).update(total_rows=total, processed_rows=job.committed_rows)
-        if progress:
-            job.refresh_from_db()
-            progress(job)
         skip = job.committed_rows
-        # The failed rows' cells, kept for the failure workbook so the file is read once. A resumed job
-        # has failures from before the restart that are not here: it reads the file again for them.
-        kept: list[tuple[int, list[object]]] | None = [] if skip == 0 else None
-        batch: list[tuple[int, dict, list]] = []
-        batch_cells: dict[int, list[object]] = {}
-        count = 0
-        # Every row is validated again on a resume (cheap), so that duplicates within the file are still
-        # recognised; only rows after the committed ones are written.
-        for number, clean, errors, cells in check_rows_with_cells(table, ctx):
-            count += 1
-            if count <= skip:
-                continue
-            batch.append((number, clean, errors))
-            batch_cells[number] = cells
-            if len(batch) >= BATCH_SIZE:
-                kept = _keep(kept, _write_batch(job, school, choices, batch), batch_cells)
-                batch, batch_cells = [], {}
+        # Every row is read and validated again on a resume (cheap), so that duplicates within the file are
+        # still recognised; only rows after the committed ones are written.
+        with BatchReader(
+            source,
+            ctx,
+            skip=skip,
+            columns=ROW_COLUMNS,
+            batch_size=BATCH_SIZE,
+            keep_limit=KEEP_FAILED_ROWS,
+            in_process=source.stat().st_size < READER_PROCESS_MIN_BYTES,
+            limits=RUN_LIMITS,
+        ) as reader:
+            table = reader.info.table()
+            total = table.estimated_rows
+            if total is None:  # CSV: counting its lines is cheap
+                total = sum(1 for _ in open_table(source).rows())
+            ImportJob.objects.filter(pk=job.pk).update(total_rows=total, processed_rows=job.committed_rows)
+            if progress:
+                job.refresh_from_db()
+                progress(job)
+            # The failed rows' cells, kept for the failure workbook so the file is read once. A resumed job
+            # has failures from before the restart that are not here: it reads the file again for them.
+            kept: list[tuple[int, list[object]]] | None = [] if skip == 0 else None
+            for batch, failed_cells in reader:
+                refused = _write_batch(job, school, choices, batch)
+                invalid = {number for number, _cells in failed_cells}
+                reader.ack(number for number in refused if number not in invalid)
+                kept = _keep(kept, failed_cells)
                 if progress:
                     job.refresh_from_db()
                     progress(job)
-        if batch:
-            kept = _keep(kept, _write_batch(job, school, choices, batch), batch_cells)
+            count, refused_cells = reader.finish()
+        if kept is not None:
+            kept = None if refused_cells is None else _keep(kept, refused_cells)
         ImportJob.objects.filter(pk=job.pk).update(total_rows=count)
         job.refresh_from_db()
         if progress:
@@ -244,6 +278,7 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
             report = _failure_report(job)
             target = imports_dir() / failure_file
             if kept is not None:
+                kept.sort(key=lambda row: row[0])
                 write_annotated(source, report, target, only_failed=True, table=table, rows=kept)
             else:
                 write_annotated(source, report, target, only_failed=True)
