@@ -265,6 +265,7 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
         # The file itself cannot be read: nothing was written, and running it again cannot help.
         _fail(job, error.message)
         source.unlink(missing_ok=True)
+        job.refresh_from_db()  # the caller (``xueji import``) reports the job's final state
         return job
     except Exception:
         # Whole batches only were committed; the upload is kept so that 重新运行 resumes after them.
