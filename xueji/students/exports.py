@@ -108,9 +108,10 @@ def _cell_function(key: str, show_personal: bool) -> Callable[[tuple[Any, ...]],
     if key == "state":
         return lambda row: _STATE_LABELS.get(row[_STATE], row[_STATE])
     if key == "student_no":
+        # A 学籍号 kept from the old system is whatever its file said.
         if show_personal:
-            return lambda row: row[_NO] or ""
-        return lambda row: mask_student_no(row[_NO])
+            return lambda row: neutralise(row[_NO] or "")
+        return lambda row: neutralise(mask_student_no(row[_NO]))
     if key == "school":
         return lambda row: neutralise(row[_SCHOOL] or "")
     if key == "return_reason":
