@@ -17,7 +17,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from xueji.admissions.forms import AdmissionForm, form_groups
-from xueji.admissions.selectors import can_see_personal_data, keyset_page, mask_id_number, mask_student_no
+from xueji.admissions.selectors import (
+    can_see_personal_data,
+    keyset_page,
+    mask_id_number,
+    mask_student_no,
+    shown_field_value,
+)
 from xueji.orgs.models import Role
 from xueji.orgs.selectors import (
     classes_visible_to,
@@ -193,9 +199,7 @@ def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     for f in FIELDS:
         value = student.data.get(f.key)
         text = "" if value in (None, "") else str(value)
-        if text and not show_personal and f.kind.value in ("id_number", "phone", "email"):
-            text = mask_id_number(text) if f.kind.value == "id_number" else "（仅学籍管理员可见）"
-        items.append((f.label, text))
+        items.append((f.label, shown_field_value(f, text, show_personal)))
     history = student.actions.select_related("actor")
     return render(
         request,
