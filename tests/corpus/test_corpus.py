@@ -31,7 +31,7 @@ from xueji.students.models import Student
 ROOT = Path(__file__).resolve().parents[2]
 SECONDS = 30  # per upload path; the slowest file (the zip bombs) takes about a second
 MEMORY_LIMIT = 1536 * 1024 * 1024  # address space of the child process that reads a file
-MAX_RSS_MB = 400  # what reading one corpus file may use at most, interpreter and libraries included
+MAX_RSS_MB = 200  # what reading one corpus file may use at most, interpreter and libraries included (about 40 now)
 
 
 @pytest.fixture(scope="session")
