@@ -295,6 +295,55 @@ def build_columns_16384(path: Path) -> Path:
     return xlsx(path, admission_table(_rows(GOOD)), extra=lambda sheet: sheet.write_string(0, 16383, "备注"))  # type: ignore[attr-defined]
 
 
+_ODS_CONTENT = (
+    '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+    '<office:spreadsheet><table:table table:name="学生">{rows}</table:table></office:spreadsheet></office:body>'
+    "</office:document-content>"
+)
+_ODS_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+    'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry '
+    'manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+)
+
+
+def _ods_row(cells: Sequence[object], repeat_before_last: int = 0) -> str:
+    texts = [f'<table:table-cell office:value-type="string"><text:p>{c}</text:p></table:table-cell>' for c in cells]
+    if repeat_before_last:
+        texts.insert(-1, f'<table:table-cell table:number-columns-repeated="{repeat_before_last}"/>')
+    return "<table:table-row>" + "".join(texts) + "</table:table-row>"
+
+
+def ods(path: Path, rows: str) -> Path:
+    """A hand-written ods: LibreOffice writes the same repeats, but only for empty padding at the end."""
+    with zipfile.ZipFile(path, "w") as archive:
+        stored = zipfile.ZipInfo("mimetype", date_time=FIXED_TIME)  # first and uncompressed, as the format asks
+        archive.writestr(stored, "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr(_info("content.xml"), _ODS_CONTENT.format(rows=rows))
+        archive.writestr(_info("META-INF/manifest.xml"), _ODS_MANIFEST)
+    return path
+
+
+def build_ods_rows_1048576(path: Path) -> Path:
+    """Three rows, a million empty ones in one repeated row, and a value in the sheet's last row."""
+    header, *data = ADMISSION
+    rows = "".join(_ods_row(r) for r in [header, *data])
+    rows += '<table:table-row table:number-rows-repeated="1048572"><table:table-cell/></table:table-row>'
+    return ods(path, rows + _ods_row(["."]))
+
+
+def build_ods_columns_16384(path: Path) -> Path:
+    """A header whose last cell is pushed to the sheet's last column by one repeated empty cell."""
+    header, *data = ADMISSION
+    width = len(header) + 1
+    rows = _ods_row([*header, "备注"], repeat_before_last=16384 - width)
+    return ods(path, rows + "".join(_ods_row(r) for r in data))
+
+
 def build_cell_32767(path: Path) -> Path:
     rows = _rows(GOOD)
     rows[1]["name"] = LONG_NAME
@@ -395,6 +444,8 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
     "billion_laughs.xlsx": build_billion_laughs,
     "rows_1048576.xlsx": build_rows_1048576,
     "columns_16384.xlsx": build_columns_16384,
+    "ods_rows_1048576.ods": build_ods_rows_1048576,
+    "ods_columns_16384.ods": build_ods_columns_16384,
     "cell_32767.xlsx": build_cell_32767,
     "roster_cell_32767.xlsx": build_roster_cell_32767,
     "merged_header.xlsx": _merged_header(ADMISSION, "学生"),
@@ -452,6 +503,16 @@ CASES: list[Case] = [
     Case(
         "columns_16384.xlsx",
         "a cell in the sheet's last column",
+        *_same("表格有16384列（到XFD列），超过上限256列。请删除多余的列（含空白但设置了格式的列）后再上传"),
+    ),
+    Case(
+        "ods_rows_1048576.ods",
+        "an ods with a million repeated empty rows before a value",
+        *_same("表格有1048576行，超过上限300000行。请删除表格末尾多余的行（含空白但设置了格式的行），或分成几个文件"),
+    ),
+    Case(
+        "ods_columns_16384.ods",
+        "an ods whose header's last cell is in the last column",
         *_same("表格有16384列（到XFD列），超过上限256列。请删除多余的列（含空白但设置了格式的列）后再上传"),
     ),
     Case(

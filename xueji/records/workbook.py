@@ -201,6 +201,15 @@ def _column_letters(number: int) -> str:
     return letters
 
 
+def _check_prolog(data: bytes) -> None:
+    """A DTD can only come before the root element. calamine does not expand entities (it stops at the first
+    unknown one), so this is for a clear message rather than a defence."""
+    root = _ELEMENT.search(data)
+    prolog = data[: root.start()] if root else data
+    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+        raise WorkbookError("文件结构异常：含有XML实体声明（DTD），可能是恶意文件，已拒绝")
+
+
 class _PartScan:
     """Follows one part's XML as it is inflated, piece by piece (with an overlap, so that nothing is missed
     at the seams), for entity declarations and the extent of its cells."""
@@ -217,12 +226,7 @@ class _PartScan:
             self.started = True
             self.binary = data.startswith(_BINARY_MAGIC) or b"\x00" in data[:1024]
             if not self.binary:
-                # A DTD can only come before the root element. calamine does not expand entities (it stops at
-                # the first unknown one), so this is for a clear message rather than a defence.
-                root = _ELEMENT.search(data)
-                prolog = data[: root.start()] if root else data
-                if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-                    raise WorkbookError("文件结构异常：含有XML实体声明（DTD），可能是恶意文件，已拒绝")
+                _check_prolog(data)
         if self.binary or not (data or final):
             return
         window = self.tail + data
@@ -259,6 +263,57 @@ class _PartScan:
             raise WorkbookError(f"表格的范围过大（{rows}行×{columns}列），请删除多余的行和列，或分成几个文件")
 
 
+_ODS_ROW = re.compile(rb"<table:table-row(?=[\s/>])[^>]*?(/?)>|</table:table>")
+_ODS_ROWS_REPEATED = re.compile(rb'number-rows-repeated="(\d+)"')
+_ODS_COLUMNS_REPEATED = re.compile(rb'number-columns-repeated="(\d+)"')
+_ODS_ROW_END = b"</table:table-row>"
+_ODS_MAX_ROW_BYTES = 64 << 20
+
+
+class _OdsScan(_PartScan):
+    """The extent of an ods's tables (content.xml): rows and cells may be repeated (number-rows-repeated,
+    number-columns-repeated), and calamine expands every repeat that a value follows; LibreOffice pads each
+    table with repeated empty rows and cells, which calamine drops and which are not counted here. Row by row:
+    where its last value is, counted in C (``bytes.count``), so that a cell costs no Python."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buffer = b""
+        self.row = 0
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        if not self.started:
+            self.started = True
+            _check_prolog(data)
+        self.buffer += data
+        position = 0
+        while (tag := _ODS_ROW.search(self.buffer, position)) is not None:
+            if tag.group() == b"</table:table>":
+                self.row, position = 0, tag.end()
+                continue
+            repeated = _ODS_ROWS_REPEATED.search(tag.group())
+            count = int(repeated.group(1)) if repeated else 1
+            if tag.group(1) == b"/":  # an empty row
+                self.row, position = self.row + count, tag.end()
+                continue
+            end = self.buffer.find(_ODS_ROW_END, tag.end())
+            if end < 0:
+                break  # the row goes on in the next piece
+            row = self.buffer[tag.end() : end]
+            last = max(row.rfind(b"office:value-type"), row.rfind(b"<text:p"))
+            if last >= 0:
+                last = row.find(b">", last) + 1 or len(row)  # the whole tag of the last value, repeats included
+                columns = row.count(b"<table:table-cell", 0, last) + row.count(b"<table:covered-table-cell", 0, last)
+                columns += sum(int(n) - 1 for n in _ODS_COLUMNS_REPEATED.findall(row, 0, last))
+                self.max_row = max(self.max_row, self.row + count)
+                self.max_column = max(self.max_column, columns)
+            self.row += count
+            position = end + len(_ODS_ROW_END)
+        self.buffer = self.buffer[position:]
+        if len(self.buffer) > _ODS_MAX_ROW_BYTES:
+            raise WorkbookError("文件结构异常：表格中有一行过长，可能是恶意文件，已拒绝")
+
+
 def _verify_unpacked_sizes(path: str | Path, entries: list[zipfile.ZipInfo], limits: Limits = DEFAULT_LIMITS) -> None:
     """Inflate every entry once and count what really comes out, so that the checks above, made on the
     declared sizes, hold. A reader that stops at the declared size (zipfile) is no proof: a bomb can declare a
@@ -279,7 +334,7 @@ def _verify_unpacked_sizes(path: str | Path, entries: list[zipfile.ZipInfo], lim
             if signature != b"PK\x03\x04":
                 raise WorkbookError(damaged)
             handle.seek(name_length + extra_length, io.SEEK_CUR)
-            scan = _PartScan()
+            scan = _OdsScan() if entry.filename == "content.xml" else _PartScan()
             if entry.compress_type == zipfile.ZIP_STORED:
                 if entry.compress_size != entry.file_size:
                     raise WorkbookError(forged)
