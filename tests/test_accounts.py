@@ -174,3 +174,37 @@ def test_account_list_shows_only_accounts_in_scope(world: World) -> None:
     assert "registrar_c" not in page and "reviewer_b" not in page and "city_admin" not in page
     city_page = world.client_for(world.city_admin).get(reverse("orgs:account_list")).content.decode()
     assert "reviewer_a" in city_page and "registrar_c" in city_page and "tianjin_admin" not in city_page
+
+
+def _lock_out(client: Client, username: str) -> None:
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": username, "password": "wrong"})
+
+
+def test_lockout_ends_after_the_cool_off(world: World) -> None:
+    import datetime as dt
+
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    attacker = Client(REMOTE_ADDR="10.9.9.9")
+    _lock_out(attacker, "registrar_a")
+    assert attacker.post(reverse("login"), {"username": "registrar_a", "password": PASSWORD}).status_code == 429
+    # The cool-off has passed: the rightful user (same school NAT address) can log in again.
+    cool_off = dt.timedelta(hours=settings.AXES_COOLOFF_TIME) + dt.timedelta(seconds=1)
+    AccessAttempt.objects.update(attempt_time=timezone.now() - cool_off)
+    assert attacker.post(reverse("login"), {"username": "registrar_a", "password": PASSWORD}).status_code == 302
+
+
+def test_lockout_is_not_escaped_by_a_forged_forwarded_for_header(world: World) -> None:
+    """Without XUEJI_BEHIND_PROXY the address is the socket's: a client inventing X-Forwarded-For addresses
+    stays locked."""
+    attacker = Client(REMOTE_ADDR="10.9.9.9")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attacker.post(
+            reverse("login"), {"username": "registrar_a", "password": "wrong"}, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}"
+        )
+    locked = attacker.post(
+        reverse("login"), {"username": "registrar_a", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="203.0.113.7"
+    )
+    assert locked.status_code == 429

@@ -45,13 +45,20 @@ def _sweep_stale_imports(every: float) -> None:
     from django.db import close_old_connections
 
     from xueji.admissions.imports import import_jobs_requeue_stale
+    from xueji.ops.workers import worker_heartbeat
+    from xueji.reconcile.loadjobs import roster_load_jobs_requeue_stale
+    from xueji.roster.packagejobs import package_files_sweep, package_jobs_requeue_stale
     from xueji.students.exports import export_files_sweep, export_jobs_requeue_stale
 
     while True:
         try:
+            worker_heartbeat()
             import_jobs_requeue_stale()
             export_jobs_requeue_stale()
+            roster_load_jobs_requeue_stale()
+            package_jobs_requeue_stale()
             export_files_sweep()
+            package_files_sweep()
         except Exception:  # a database hiccup must not stop the sweep; it is tried again next round
             import logging
 
@@ -353,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["import"].add_argument("--school", required=True, help="学校标识码")
     parsers["import"].add_argument("--user", help="记为导入人的本校账号（默认记为“命令行”）")
     parsers["import"].add_argument("--failures", help="失败数据文件的保存位置（默认：原文件名-失败数据.xlsx）")
+    from xueji.ops.commands import add_parsers as add_operations_parsers
+
+    add_operations_parsers(sub)
     return parser
 
 

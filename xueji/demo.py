@@ -116,6 +116,7 @@ def demo_seed(intake_year: int | None = None) -> list[DemoAccount]:
             )
         accounts.append(_account(f"xl{code}", Role.SCHOOL_LEADER, school=school))
         accounts.append(_account(f"xj{code}", Role.REGISTRAR, school=school))
+    demo_campaign(accounts[0], year)
     return [DemoAccount(a.username, a.get_role_display(), a.organisation_name) for a in accounts]
 
 
@@ -205,3 +206,37 @@ def demo_admissions(intake_year: int | None = None) -> int:
             job = import_job_create(actor=registrar, school=school, stream=stream, file_name=path.name, enqueue=False)
     job = import_job_run(job.pk)
     return job.created_count + job.updated_count
+
+
+def demo_campaign(city_admin: User, year: int) -> None:
+    """One open 年度学籍备案 campaign for the intake, its deadlines counted from today (once)."""
+    from datetime import timedelta
+
+    from xueji.campaigns.models import Campaign
+    from xueji.campaigns.services import CampaignInput, campaign_open
+
+    if Campaign.objects.filter(city_id=city_admin.region_id, intake_year=year).exists():
+        return
+    today = date.today()
+    campaign_open(
+        actor=city_admin,
+        data=CampaignInput(
+            title=f"{year}年度新生学籍备案",
+            intake_year=year,
+            notice=(
+                "各区县教委、各中等职业学校：\n"
+                f"现启动{year}年度中等职业学校新生学籍备案工作。请各校按采集指标说明录入并提交新生学籍，"
+                "打印经主管校长签字、加盖校章的新生名单（一式三份），连同上报盘、录取名册页和改名证明材料报送所在区县；"
+                "各区县审核后在规定时间内向市级报送。截止后仍可办理，但记为逾期。"
+            ),
+            contacts=[
+                {"name": "张老师", "phone": "010-66001234", "note": "市教委信息中心"},
+                {"name": "李老师", "phone": "010-66005678", "note": "系统使用"},
+            ],
+            school_submit_by=today + timedelta(days=14),
+            school_materials_by=today + timedelta(days=21),
+            district_review_by=today + timedelta(days=28),
+            district_filing_from=today + timedelta(days=31),
+            district_filing_until=today + timedelta(days=33),
+        ),
+    )

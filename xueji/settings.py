@@ -94,7 +94,10 @@ INSTALLED_APPS = [
     "xueji.reconcile",
     "xueji.roster",
     "xueji.stats",
+    "xueji.campaigns",
     "xueji.web",
+    "ninja",  # serves the API docs' Swagger UI from its bundled static files, not a CDN
+    "xueji.api",
 ]
 
 MIDDLEWARE = [
@@ -230,14 +233,43 @@ if TASK_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": REDIS_URL}}
 
+# Every line carries its request id and user id and has ID numbers masked (xueji/ops/logs.py); XUEJI_LOG_FORMAT=json
+# writes one JSON object per line for a log collector. xueji.request logs one line per request.
+XUEJI_LOG_FORMAT = env_str("XUEJI_LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "xueji.ops.logs.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "xueji.ops.logs.JsonFormatter"},
+        "text": {"()": "xueji.ops.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": "json" if XUEJI_LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("XUEJI_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "xueji.request": {"level": "INFO"}},
 }
 
 # Fewer, smaller uploads: the import template is at most a few MB; anything larger is refused early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Operations (xueji/ops): worker heartbeats for `xueji doctor`; request ids, one log line per request and the
+# security headers (CSP, no-store on authenticated responses) from one outermost middleware.
+INSTALLED_APPS += ["xueji.ops"]
+MIDDLEWARE.insert(0, "xueji.ops.middleware.OperationsMiddleware")
+# Content-Security-Policy: scripts, styles and images from this site only (htmx is vendored; no inline script
+# or style anywhere: behaviour lives in static/xueji/xueji.js). XUEJI_CSP overrides it.
+XUEJI_CSP = env_str(
+    "XUEJI_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+# `xueji doctor`: a worker is alive when its heartbeat is this recent; a queued task waiting longer is a fault.
+XUEJI_WORKER_SILENT_SECONDS = env_int("XUEJI_WORKER_SILENT_SECONDS", 180)
+XUEJI_TASK_WAIT_SECONDS = env_int("XUEJI_TASK_WAIT_SECONDS", 600)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from xueji.api.main import api
 from xueji.web import auth, views
 
 urlpatterns = [
@@ -17,6 +18,9 @@ urlpatterns = [
     path("reconcile/", include("xueji.reconcile.urls")),
     path("roster/", include("xueji.roster.urls")),
     path("stats/", include("xueji.stats.urls")),
+    path("campaigns/", include("xueji.campaigns.urls")),
+    path("api/v1/", api.urls),
+    path("api-tokens/", include("xueji.api.urls")),
     path("", include("xueji.web.urls")),
 ]
 

@@ -1,11 +1,12 @@
 """Field-level masking: the personal fields (ID number, 学籍号, phones, e-mail, home address, postcode,
 guardian's name) are shown in full to the registrar only; every other persona sees them masked, on the list and
-detail pages and in every export it can make. Each page or file a persona may open (200) is searched for the full
-values; pages it may not open are the authorization matrix's business (tests/test_authorization.py)."""
+detail pages, in every export it can make and in the API. Each page or file a persona may open (200) is searched
+for the full values; pages it may not open are the authorization matrix's business (tests/test_authorization.py)."""
 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
+from tests.api.helpers import ApiClient
 from tests.conftest import World
 from tests.reconcile.helpers import roster_xlsx
 from xueji.reconcile.services import roster_load
@@ -94,6 +96,24 @@ def _fetch(client: Client, url: str, data: dict[str, object] | None):  # type: i
     return client.post(url, data) if data is not None else client.get(url)
 
 
+def api_texts(world: World, persona: str) -> dict[str, str]:
+    """The API's lists and records as ``persona`` reads them (JSON written out again without \\u escapes)."""
+    client = ApiClient(getattr(world, persona))
+    paths = [
+        "/admissions",
+        f"/admissions/{world.record_a.pk}",
+        "/students",
+        f"/students/{world.student_a.pk}",
+        "/reconciliation?year=2026",
+    ]
+    texts = {}
+    for path in paths:
+        response = client.get(path)
+        if response.status_code == 200:
+            texts[path] = json.dumps(response.json(), ensure_ascii=False)
+    return texts
+
+
 @pytest.mark.parametrize("persona", MASKED_PERSONAS)
 def test_masked_personas_never_see_personal_fields_in_full(personal: World, persona: str) -> None:
     client = personal.client_for(getattr(personal, persona))
@@ -108,6 +128,11 @@ def test_masked_personas_never_see_personal_fields_in_full(personal: World, pers
         assert not leaked, f"{persona} sees {leaked} in {what}"
         seen += 1
     assert seen >= 4  # the persona did open pages that list the students
+    api = api_texts(personal, persona)
+    assert f"/students/{personal.student_a.pk}" in api
+    for path, text in api.items():
+        leaked = [value for value in full_values() if value in text]
+        assert not leaked, f"{persona} sees {leaked} in the API's {path}"
 
 
 def test_the_registrar_sees_them_in_full(personal: World) -> None:
@@ -123,3 +148,5 @@ def test_the_registrar_sees_them_in_full(personal: World) -> None:
     assert RECORD_ID in texts["招生信息详情"] and RECORD_PERSONAL["guardian_phone"] in texts["招生信息详情"]
     for what in ("学籍导出 xlsx", "学籍导出 csv"):
         assert all(value in texts[what] for value in [STUDENT_ID, STUDENT_NO, *PERSONAL.values()]), what
+    api = api_texts(personal, "registrar_a")
+    assert all(value in api[f"/students/{personal.student_a.pk}"] for value in [STUDENT_ID, *PERSONAL.values()])

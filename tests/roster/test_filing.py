@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.conftest import World
+from tests.conftest import World, make_user
 from tests.roster.helpers import add_students
+from xueji.audit.models import AuditEvent
 from xueji.cli import main
-from xueji.roster.filing import package_verify
+from xueji.roster.filing import package_verify, packages_dir
 from xueji.roster.models import FilingPackage
 from xueji.students.models import State
 
@@ -170,3 +173,100 @@ def test_the_package_carries_the_periods_name_changes(world: World) -> None:
     assert [(c["old_name"], c["new_name"]) for c in changes] == [("李小红", "李晓红")]
     assert world.student_a.id_number not in json.dumps(changes, ensure_ascii=False)
     assert _upload(world, data).verdict == FilingPackage.Verdict.RECEIVED
+
+
+def test_the_city_keeps_each_uploaded_package_and_downloads_it_from_the_list(
+    world: World, district_package: bytes
+) -> None:
+    received = _upload(world, district_package)
+    rejected = _upload(world, _rezip(district_package, lambda m: m.pop("roster.xlsx")), name="坏的.zip")
+    city = world.client_for(world.city_admin)
+    page = city.get(reverse("roster:inbox")).content.decode()
+    for package in (received, rejected):
+        url = reverse("roster:package_download", kwargs={"pk": package.pk})
+        assert url in page
+        download = city.get(url)
+        assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+        body = b"".join(download.streaming_content)  # type: ignore[attr-defined]
+        assert hashlib.sha256(body).hexdigest() == package.file_sha256
+    assert b"".join(city.get(reverse("roster:package_download", kwargs={"pk": received.pk})).streaming_content) == (  # type: ignore[attr-defined]
+        district_package
+    )
+    assert AuditEvent.objects.filter(action="filing.download", object_id=str(received.pk)).exists()
+    # another city's administrator, and everyone else, cannot have it
+    assert world.client_for(world.other_city_admin).get(
+        reverse("roster:package_download", kwargs={"pk": received.pk})
+    ).status_code == 404  # fmt: skip
+    assert world.client_for(world.reviewer_a).get(
+        reverse("roster:package_download", kwargs={"pk": received.pk})
+    ).status_code == 403  # fmt: skip
+    # stored privately: under MEDIA_ROOT, never its upload name, no leftover partial files
+    stored = {p.name for p in packages_dir().iterdir()}
+    assert {received.stored_name, rejected.stored_name} <= stored
+    assert not [name for name in stored if name.startswith(".upload-")]
+    assert str(packages_dir()).startswith(str(settings.MEDIA_ROOT))
+
+
+def test_an_oversized_upload_is_refused_and_not_kept(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from xueji.records.workbook import Limits
+    from xueji.roster import filing
+
+    small = Limits(max_file_bytes=10, max_zip_entries=20, max_unpacked_bytes=100, max_entry_ratio=100)
+    monkeypatch.setattr(filing, "PACKAGE_LIMITS", small)
+    before = set(packages_dir().iterdir())
+    package = _upload(world, b"PK" + b"x" * 100)
+    assert package.verdict == FilingPackage.Verdict.REJECTED and package.stored_name == ""
+    assert package.reason == "文件太大，不是正常的上报盘"
+    assert set(packages_dir().iterdir()) == before
+    page = world.client_for(world.city_admin).get(reverse("roster:inbox")).content.decode()
+    assert reverse("roster:package_download", kwargs={"pk": package.pk}) not in page
+
+
+@pytest.mark.usefixtures("immediate_tasks")
+def test_a_large_package_is_built_in_the_background_and_received_like_any_other(
+    world: World, settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from xueji.roster.models import PackageJob
+
+    settings.XUEJI_PACKAGE_INLINE_ROWS = 3
+    add_students(world, 5)
+    client = world.client_for(world.reviewer_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("roster:package"), {"grade": "2026"}, follow=True)
+    assert "东城区 2026级共 6 人，正在后台生成上报盘" in response.content.decode()
+    job = PackageJob.objects.get()
+    assert (job.status, job.total_rows, job.scope_name, job.user) == ("done", 6, "东城区", world.reviewer_a)
+    jobs = client.get(reverse("roster:package_jobs")).content.decode()
+    url = reverse("roster:package_job_download", kwargs={"pk": job.pk})
+    assert "已完成" in jobs and url in jobs and "hx-trigger" not in jobs
+    download = client.get(url)
+    assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+    package = _upload(world, b"".join(download.streaming_content))  # type: ignore[attr-defined]
+    assert package.verdict == FilingPackage.Verdict.RECEIVED, package.reason
+    assert package.scope_name == "东城区"
+    # the job is its user's: another reviewer of the same district does not see or download it
+    other = make_user("reviewer_a2", "district_reviewer", region=world.district_a)
+    assert world.client_for(other).get(url).status_code == 404
+    assert world.client_for(world.registrar_a).get(url).status_code == 404
+
+
+def test_a_queued_package_whose_user_lost_the_scope_fails_with_a_reason(world: World) -> None:
+    from xueji.roster.filing import scope_of_district
+    from xueji.roster.models import PackageJob
+    from xueji.roster.packagejobs import package_job_create, package_job_run
+
+    job = package_job_create(user=world.reviewer_a, scope=scope_of_district(world.district_a), grade=2026, total=1)
+    page = world.client_for(world.reviewer_a).get(reverse("roster:package")).content.decode()
+    assert "排队中" in page and 'hx-trigger="every 1s"' in page
+    world.reviewer_a.region = world.district_b
+    world.reviewer_a.save()
+    package_job_run(job.pk)
+    job = PackageJob.objects.get(pk=job.pk)
+    assert (job.status, job.error_message, job.stored_name) == ("failed", "已无权导出该范围的上报盘", "")
+
+
+def test_a_small_package_still_comes_straight_back(world: World) -> None:
+    from xueji.roster.models import PackageJob
+
+    assert _export(world, world.registrar_a)[:2] == b"PK"
+    assert not PackageJob.objects.exists()

@@ -9,6 +9,7 @@ from django.urls import reverse
 from tests.conftest import World
 from tests.roster.helpers import RARE_NAMES, add_students, pdf_text
 from xueji.audit.models import AuditEvent
+from xueji.students.models import Student
 
 
 def _roster(world: World, user, **params):  # type: ignore[no-untyped-def]
@@ -86,3 +87,33 @@ def test_form_goes_on_to_the_schools_pdf(world: World) -> None:
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("roster:pdf", kwargs={"pk": world.school_a.pk}))
     assert client.get(reverse("roster:print"), {"school": world.school_c.pk}).status_code == 404
+
+
+def test_roster_of_new_or_of_migrated_students_only(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    new, migrated = add_students(world, 5)[3:]  # 学生103 checked in, 学生104 from the old system
+    Student.objects.filter(pk=migrated.pk).update(source=Student.Source.LEGACY)
+    legacy = pdf_text(_roster(world, world.registrar_a, grade="2026", source="legacy"), tmp_path)
+    assert "迁入学生名单" in legacy and "来源：原系统迁入" in legacy
+    assert migrated.name in legacy and new.name not in legacy and "李小红" not in legacy
+    assert "合计：1 人" in legacy
+    fresh = pdf_text(_roster(world, world.registrar_a, grade="2026", source="checkin"), tmp_path)
+    assert "2026级新生名单" in fresh and "来源：新生报到" in fresh
+    assert new.name in fresh and "李小红" in fresh and migrated.name not in fresh
+    everyone = pdf_text(_roster(world, world.registrar_a, grade="2026"), tmp_path)
+    assert migrated.name in everyone and new.name in everyone
+    printed = {event.after["source"] for event in AuditEvent.objects.filter(action="roster.print")}
+    assert printed == {"legacy", "checkin", None}
+    form = world.client_for(world.registrar_a).get(reverse("roster:print")).content.decode()
+    assert '<option value="legacy">原系统迁入</option>' in form
+    archive = world.client_for(world.registrar_a).get(reverse("students:archive")).content.decode()
+    assert f"{reverse('roster:print')}?source=legacy" in archive
+
+
+def test_roster_of_one_major(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    add_students(world, 2)
+    text = pdf_text(_roster(world, world.registrar_a, grade="2026", major=str(world.offering_a.pk)), tmp_path)
+    assert f"专业：{world.offering_a.major.name}" in text and "合计：3 人" in text
+    other = world.client_for(world.registrar_a).get(
+        reverse("roster:pdf", kwargs={"pk": world.school_a.pk}), {"major": world.offering_c.pk}
+    )
+    assert other.status_code == 404

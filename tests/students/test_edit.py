@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from tests.admissions.helpers import person_id, school_a_row
 from tests.conftest import World
+from tests.records.helpers import resident_id
 from tests.students.helpers import checked_in_students
 from xueji.admissions.models import AdmissionRecord
 from xueji.audit.models import AuditEvent
@@ -162,3 +163,30 @@ def test_the_detail_page_leads_the_registrar_to_edit_and_to_a_name_change(world:
     assert reverse("students:edit", args=[world.student_a.pk]) not in in_review.content.decode()
     leader = world.client_for(world.leader_a).get(reverse("students:detail", args=[student.pk])).content.decode()
     assert reverse("students:edit", args=[student.pk]) not in leader and "申请改名" not in leader
+
+
+def test_correcting_the_id_number_in_the_edit_form_moves_the_derived_fields_with_it(world: World) -> None:
+    """编辑学籍 refreshes what the ID number gives as 新增 does: a field still holding what the old number gave
+    follows the corrected number; one the registrar chose stays."""
+    [student] = checked_in_students(world, 1)  # born 2010-03-02, male, 户口所在地 110105 as the number says
+    client = world.client_for(world.registrar_a)
+    page = client.get(reverse("students:edit", args=[student.pk])).content.decode()
+    assert f'name="derived_from" id="derived-from" value="1|{student.id_number}"' in page
+    corrected = resident_id("11010120091125002")  # 东城区, born 2009-11-25, female
+    data = _form_data(student, id_number=corrected, origin_region="130102", derived_from=f"1|{student.id_number}")
+    refreshed = client.post(reverse("admissions:form_refresh"), data, HTTP_HX_REQUEST="true").content.decode()
+    assert "证件号有效" in refreshed
+    assert 'value="2009-11-25"' in refreshed and '<option value="2" selected>女</option>' in refreshed
+    assert 'value="110101"' in refreshed  # 户口所在地 followed the number
+    assert 'value="130102"' in refreshed  # 生源地 was the registrar's own choice
+    assert f'id="derived-from" value="1|{corrected}" hx-swap-oob="true"' in refreshed
+    # a mistyped number changes nothing and keeps the source, so the next valid one still replaces
+    typo = client.post(reverse("admissions:form_refresh"), {**data, "id_number": corrected[:-1]}).content.decode()
+    assert 'value="2010-03-02"' in typo and f'value="1|{student.id_number}"' in typo
+    saved = client.post(
+        reverse("students:edit", args=[student.pk]),
+        _form_data(student, id_number=corrected, birth_date="2009-11-25", gender="2", household_region="110101"),
+    )
+    assert saved.status_code == 302
+    student.refresh_from_db()
+    assert (student.id_number, str(student.birth_date), student.gender) == (corrected, "2009-11-25", "2")

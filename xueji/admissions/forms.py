@@ -8,7 +8,7 @@ drop-downs, the rest as text boxes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 
 from django import forms
@@ -18,10 +18,48 @@ from xueji.admissions.models import AdmissionRecord
 from xueji.records.catalog import FIELDS, Field, Kind, Required
 from xueji.records.codes import code_table, country_table
 from xueji.records.context import SchoolCatalog
+from xueji.records.idnumber import check_document
 
 EMPTY = ("", "请选择")
 # The fields whose value the ID number can give; the form refreshes them as the user types the number.
 DERIVED_KEYS = ("gender", "birth_date", "hmt_status", "household_region", "origin_region")
+
+
+def derived_values(id_type: str, number: str) -> dict[str, str] | None:
+    """What a valid document number says about its holder, by form field; None while the number is wrong."""
+    result = check_document(id_type or "1", number)
+    if not number or result.errors:
+        return None
+    values = {
+        "gender": result.gender,
+        "birth_date": result.birth_date.isoformat() if result.birth_date else None,
+        "hmt_status": result.hmt,
+        "household_region": result.suggested_region,
+        "origin_region": result.suggested_region,
+    }
+    return {key: value for key, value in values.items() if value}
+
+
+def derived_source(id_type: str, number: str) -> str:
+    """The form's hidden ``derived_from``: the document the derived fields were last filled from."""
+    return f"{id_type or '1'}|{number}"
+
+
+def refresh_derived(data: MutableMapping[str, str], id_type: str, number: str) -> str | None:
+    """Fill the derived fields from a valid number: a blank field, or one still holding what the previous
+    number (``derived_from``) gave, takes the new value; a value the user chose is kept. So correcting a
+    mistyped number in 编辑学籍 moves 出生日期 and 性别 with it. Gives the new ``derived_from``, None while the
+    number is wrong (the fields stay as they are until it is right)."""
+    derived = derived_values(id_type, number)
+    if derived is None:
+        return None
+    previous_type, _, previous_number = (data.get("derived_from") or "").partition("|")
+    before = (derived_values(previous_type, previous_number) or {}) if previous_number else {}
+    for key, value in derived.items():
+        current = data.get(key) or ""
+        if not current or current == before.get(key):
+            data[key] = value
+    return derived_source(id_type, number)
 
 
 def _choices(f: Field, catalog: SchoolCatalog, major: str | None) -> list[tuple[str, str]] | None:

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from xueji.admissions import imports, services
-from xueji.admissions.forms import DERIVED_KEYS, AdmissionForm, form_groups, record_initial
+from xueji.admissions.forms import DERIVED_KEYS, AdmissionForm, form_groups, record_initial, refresh_derived
 from xueji.admissions.models import AdmissionRecord, ImportJob
 from xueji.admissions.precheck import annotated_path, precheck_run
 from xueji.admissions.selectors import (
@@ -206,8 +206,9 @@ def record_delete(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 @roles_required(Role.REGISTRAR)
 def record_form_refresh(request: AuthedRequest) -> HttpResponse:
-    """htmx: as the ID number is typed (or the major chosen), refill the derived fields that are still
-    blank and the direction drop-down, and say at once what is wrong with the number."""
+    """htmx, for 新增/编辑招生信息 and 编辑学籍 alike: as the ID number is typed (or the major chosen), refill the
+    derived fields that are blank or still hold what the previous number gave (refresh_derived), and the
+    direction drop-down, and say at once what is wrong with the number."""
     school = _own_school(request)
     catalog = school_catalog(school)
     data = request.POST.copy()
@@ -215,6 +216,7 @@ def record_form_refresh(request: AuthedRequest) -> HttpResponse:
     number = (data.get("id_number") or "").strip()
     hint = ""
     hint_ok = False
+    derived_from = data.get("derived_from") or ""
     if number:
         result = check_document(id_type, number)
         if result.errors:
@@ -222,23 +224,14 @@ def record_form_refresh(request: AuthedRequest) -> HttpResponse:
         else:
             hint_ok = True
             hint = "证件号有效" + ("；" + "；".join(result.warnings) if result.warnings else "")
-            derived = {
-                "gender": result.gender,
-                "birth_date": result.birth_date.isoformat() if result.birth_date else None,
-                "hmt_status": result.hmt,
-                "household_region": result.suggested_region,
-                "origin_region": result.suggested_region,
-            }
-            for key, value in derived.items():
-                if value and not data.get(key):
-                    data[key] = value
+            derived_from = refresh_derived(data, id_type, number) or derived_from
     form = AdmissionForm(data, catalog=catalog)
     rows = {row.spec.key: row for _, group in form_groups(form) for row in group}
     swapped = [rows[key] for key in (*DERIVED_KEYS, "direction")]
     return render(
         request,
         "admissions/form_refresh.html",
-        {"hint": hint, "hint_ok": hint_ok, "rows": swapped},
+        {"hint": hint, "hint_ok": hint_ok, "rows": swapped, "derived_from": derived_from},
     )
 
 

@@ -36,6 +36,44 @@ class RosterLoad(models.Model):
         return self.file_name
 
 
+class RosterLoadJob(models.Model):
+    """A large roster file loaded in the background: the city sees it checked and written, then the load it
+    made or the reasons it was refused. The upload waits under MEDIA_ROOT/roster_uploads/ until then."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        CHECKING = "checking", _("检查中")
+        WRITING = "writing", _("写入中")
+        DONE = "done", _("已导入")
+        FAILED = "failed", _("未导入")
+
+    city = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="roster_load_jobs")
+    intake_year = models.PositiveSmallIntegerField(_("年级"))
+    file_name = models.CharField(_("文件名"), max_length=255)
+    stored_name = models.CharField(max_length=64, blank=True)  # removed once the job has finished
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    processed_rows = models.PositiveIntegerField(default=0)
+    error_messages = models.JSONField(default=list)
+    load = models.ForeignKey(RosterLoad, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Refreshed while the file is read: a job whose worker died goes stale and is run again (all or nothing).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("名册导入任务")
+        indexes = [models.Index(fields=["city", "-created_at"], name="roster_job_city_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name}:{self.status}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.CHECKING, self.Status.WRITING)
+
+
 class RosterEntry(models.Model):
     """One admitted candidate as the roster lists them."""
 

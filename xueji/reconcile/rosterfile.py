@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -38,6 +38,7 @@ ROSTER_COLUMNS: dict[str, tuple[str, ...]] = {
 COLUMN_LABELS = {key: headers[0] for key, headers in ROSTER_COLUMNS.items()}
 MAX_LENGTHS = {"candidate_no": 30, "exam_ticket_no": 30, "name": 50, "id_number": 40, "major": 100, "method": 50}
 MAX_ERRORS = 50  # reported per load; a file with more has a systematic problem that the first ones show
+PROGRESS_EVERY = 5000  # rows between two progress reports of a background load
 
 
 def _header_key(cell: object) -> str | None:
@@ -163,8 +164,15 @@ def _check_line(number: int, values: dict[str, str]) -> tuple[RosterLine | None,
     )
 
 
-def roster_read(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> list[RosterLine]:
-    """Every row of the roster, or RosterFileError listing what is wrong: a roster loads whole or not at all."""
+def roster_read(
+    path: str | Path,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    progress: Callable[[int], None] | None = None,
+    progress_every: int = PROGRESS_EVERY,
+) -> list[RosterLine]:
+    """Every row of the roster, or RosterFileError listing what is wrong: a roster loads whole or not at all.
+    ``progress`` is told the number of rows read so far every ``progress_every`` rows (a background load)."""
     path = Path(path)
     try:
         check_size(path, limits)
@@ -213,6 +221,8 @@ def roster_read(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> list[Roste
             errors.extend(problems)
             if line is not None:
                 lines.append(line)
+            if progress is not None and (len(lines) + len(errors)) % progress_every == 0:
+                progress(len(lines) + len(errors))
             if len(errors) >= MAX_ERRORS:
                 errors.append(f"错误超过{MAX_ERRORS}条，其余未列出")
                 break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,11 +21,22 @@ BATCH_SIZE = 2000
 
 
 def roster_load(
-    *, city: Region, actor: User, path: Path, file_name: str, intake_year: int, request: HttpRequest | None = None
+    *,
+    city: Region,
+    actor: User,
+    path: Path,
+    file_name: str,
+    intake_year: int,
+    request: HttpRequest | None = None,
+    progress: Callable[[int], None] | None = None,
+    checked: Callable[[int], None] | None = None,
 ) -> RosterLoad:
     """Load a roster file as the city's current roster of ``intake_year``; the previous load is kept, no
-    longer current. Raises RosterFileError (nothing saved) when any row is wrong."""
-    lines = roster_read(path)  # reads and checks everything before the first write
+    longer current. Raises RosterFileError (nothing saved) when any row is wrong. A background load passes
+    ``progress`` (rows read so far) and ``checked`` (every row is valid, the writing starts)."""
+    lines = roster_read(path, progress=progress)  # reads and checks everything before the first write
+    if checked is not None:
+        checked(len(lines))
     with transaction.atomic():
         # Locking the city's loads serialises two uploads of the same intake: the second waits and then
         # replaces the first instead of failing on the one-current constraint.

@@ -10,6 +10,7 @@ urlpatterns = [
     path("export/", views.reconcile_export, name="export"),
     path("roster/", views.roster, name="roster"),
     path("roster/upload/", views.roster_upload, name="roster_upload"),
+    path("roster/jobs/", views.roster_jobs, name="roster_jobs"),
     path("roster/<int:pk>/", views.roster_detail, name="roster_detail"),
     path("roster/entry/<int:pk>/correct/", views.roster_correct, name="roster_correct"),
     path("roster/correction/<int:pk>/evidence/", views.roster_correction_evidence, name="roster_correction_evidence"),

@@ -21,6 +21,12 @@ from xueji.orgs.selectors import schools_visible_to
 from xueji.orgs.views import AuthedRequest, roles_required
 from xueji.reconcile import services
 from xueji.reconcile.exports import finding_cells, reconcile_workbook
+from xueji.reconcile.loadjobs import (
+    SHOWN_ERRORS,
+    roster_inline_limit,
+    roster_jobs_visible_to,
+    roster_load_job_create,
+)
 from xueji.reconcile.matching import CATEGORY_LABELS, Category, counts
 from xueji.reconcile.models import RosterCorrection
 from xueji.reconcile.namechange import evidence_dir
@@ -39,6 +45,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CATEGORY_VALUES = {c.value for c in Category}
 SHOWN_ROWS = 500  # per category on the page; the download holds every row
 ENTRY_PAGE = 100
+ROSTER_JOBS_SHOWN = 10
 
 
 def _year(value: str | None) -> int | None:
@@ -48,10 +55,27 @@ def _year(value: str | None) -> int | None:
 # ---------------------------------------------------------------- 录取名册 (city)
 
 
+def _roster_jobs_context(request: AuthedRequest) -> dict[str, object]:
+    jobs = list(roster_jobs_visible_to(request.user).select_related("load")[:ROSTER_JOBS_SHOWN])
+    for job in jobs:
+        job.shown_errors = job.error_messages[:SHOWN_ERRORS]  # type: ignore[attr-defined]
+    return {"jobs": jobs, "active": any(job.active for job in jobs)}
+
+
 @roles_required(Role.CITY_ADMIN)
 def roster(request: AuthedRequest) -> HttpResponse:
     loads = roster_loads_visible_to(request.user).select_related("loaded_by")
-    return render(request, "reconcile/roster.html", {"loads": loads, "default_year": timezone.localdate().year})
+    return render(
+        request,
+        "reconcile/roster.html",
+        {"loads": loads, "default_year": timezone.localdate().year, **_roster_jobs_context(request)},
+    )
+
+
+@roles_required(Role.CITY_ADMIN)
+def roster_jobs(request: AuthedRequest) -> HttpResponse:
+    """htmx: the city's background roster loads, polled every second while one is queued or running."""
+    return render(request, "reconcile/roster_jobs.html", _roster_jobs_context(request))
 
 
 @require_POST
@@ -65,6 +89,21 @@ def roster_upload(request: AuthedRequest) -> HttpResponse:
         return redirect("reconcile:roster")
     if year is None:
         messages.error(request, "请填写四位数的年级（招生年份），如2026")
+        return redirect("reconcile:roster")
+    if (upload.size or 0) > roster_inline_limit():
+        # A large file is checked and written by a worker; the page shows its progress and then its outcome.
+        try:
+            roster_load_job_create(
+                city=city,
+                actor=request.user,
+                stream=upload,  # type: ignore[arg-type]
+                file_name=upload.name or "录取名册",
+                intake_year=year,
+            )
+        except WorkbookError as error:
+            messages.error(request, f"无法导入“{upload.name}”：{error.message}")
+            return redirect("reconcile:roster")
+        messages.success(request, f"“{upload.name}”较大，正在后台检查和导入，进度见下方“后台导入”。")
         return redirect("reconcile:roster")
     with tempfile.TemporaryDirectory() as folder:
         try:

@@ -17,14 +17,16 @@ import hashlib
 import io
 import json
 import tempfile
+import uuid
 import zipfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -184,7 +186,17 @@ def _package_rows(scope: Scope, grade: int) -> list[list[str]]:
     return roster_rows(students, PACKAGE_COLUMNS, show_id_number=False)
 
 
-def package_build(*, user: User, scope: Scope, grade: int, request: HttpRequest | None = None) -> bytes:
+def package_build(
+    *,
+    user: User,
+    scope: Scope,
+    grade: int,
+    request: HttpRequest | None = None,
+    step: Callable[[str], None] | None = None,
+) -> bytes:
+    """The ZIP of one scope and grade. ``step`` is told what is being made (a background build shows it)."""
+    report = step or (lambda _label: None)
+    report("读取名单")
     students = list(roster_students(scope.students(), grade=grade))
     rows = roster_rows(students, PACKAGE_COLUMNS, show_id_number=False)
     pdf_columns = ["seq", *(["school"] if scope.kind == "district" else []), "name", "gender", "id_number"]
@@ -192,8 +204,11 @@ def package_build(*, user: User, scope: Scope, grade: int, request: HttpRequest 
     document = roster_document(students, columns=pdf_columns, show_id_number=False, heading=scope.name, grade=grade)
     name_changes = filing_name_changes(scope, grade)
     corrections = filing_roster_corrections(scope, grade)
+    report("生成 xlsx")
+    roster_xlsx = _xlsx(rows)
+    report("生成 PDF")
     files = {
-        ROSTER_XLSX: _xlsx(rows),
+        ROSTER_XLSX: roster_xlsx,
         ROSTER_PDF: roster_pdf_bytes(document),
         NAME_CHANGES: json.dumps(name_changes, ensure_ascii=False, indent=1).encode(),
         ROSTER_CORRECTIONS: json.dumps(corrections, ensure_ascii=False, indent=1).encode(),
@@ -215,6 +230,7 @@ def package_build(*, user: User, scope: Scope, grade: int, request: HttpRequest 
         },
     }
     manifest["signature"] = _sign(manifest)
+    report("打包")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
@@ -362,44 +378,74 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     return rows
 
 
+def packages_dir() -> Path:
+    folder = Path(settings.MEDIA_ROOT) / "filings"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def package_file(package: FilingPackage) -> Path | None:
+    if not package.stored_name:
+        return None
+    path = packages_dir() / package.stored_name
+    return path if path.is_file() else None
+
+
 def package_receive(*, user: User, stream: Any, file_name: str, request: HttpRequest | None = None) -> FilingPackage:
-    """The city's upload: saved to a temporary file within the size limit, verified, and logged either way."""
+    """The city's upload: saved within the size limit, verified, and logged either way. The file itself is
+    kept (received or rejected: what was filed, and what was refused and why, can be looked at later)."""
     if user.region is None:
         raise ValueError("the uploader has no city")
     digest = hashlib.sha256()
     size = 0
-    with tempfile.NamedTemporaryFile(suffix=".zip") as handle:
-        while chunk := stream.read(1 << 20):
-            size += len(chunk)
-            if size > PACKAGE_LIMITS.max_file_bytes:
-                result = Verification(problems=["文件太大，不是正常的上报盘"])
-                break
-            digest.update(chunk)
-            handle.write(chunk)
-        else:
-            handle.flush()
-            result = package_verify(handle.name, city=user.region)
-    manifest = result.manifest or {}
-    with transaction.atomic():
-        package = FilingPackage.objects.create(
-            city=user.region,
-            scope_kind=result.scope.kind if result.scope else "",
-            scope_code=result.scope.code if result.scope else "",
-            scope_name=result.scope.name if result.scope else "",
-            grade=manifest.get("grade") if isinstance(manifest.get("grade"), int) else None,
-            file_name=file_name[:255],
-            file_sha256=digest.hexdigest(),
-            file_bytes=size,
-            uploaded_by=user,
-            verdict=FilingPackage.Verdict.RECEIVED if result.ok else FilingPackage.Verdict.REJECTED,
-            reason=result.reason,
-            manifest=result.manifest if isinstance(result.manifest, dict) else None,
-        )
-        audit_record(
-            actor=user,
-            action="filing.receive" if result.ok else "filing.reject",
-            obj=package,
-            after={"file": file_name, "sha256": package.file_sha256, "reason": result.reason},
-            request=request,
-        )
+    folder = packages_dir()
+    # Written beside its final place, so the rename that keeps it is atomic and a failure leaves no stray file.
+    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", suffix=".zip", delete=False)
+    partial = Path(handle.name)
+    stored_name = ""
+    try:
+        with handle:
+            while chunk := stream.read(1 << 20):
+                size += len(chunk)
+                if size > PACKAGE_LIMITS.max_file_bytes:
+                    result = Verification(problems=["文件太大，不是正常的上报盘"])
+                    break
+                digest.update(chunk)
+                handle.write(chunk)
+            else:
+                handle.flush()
+                result = package_verify(partial, city=user.region)
+                stored_name = f"{uuid.uuid4().hex}.zip"
+        manifest = result.manifest or {}
+        with transaction.atomic():
+            package = FilingPackage.objects.create(
+                city=user.region,
+                scope_kind=result.scope.kind if result.scope else "",
+                scope_code=result.scope.code if result.scope else "",
+                scope_name=result.scope.name if result.scope else "",
+                grade=manifest.get("grade") if isinstance(manifest.get("grade"), int) else None,
+                file_name=file_name[:255],
+                file_sha256=digest.hexdigest(),
+                file_bytes=size,
+                stored_name=stored_name,
+                uploaded_by=user,
+                verdict=FilingPackage.Verdict.RECEIVED if result.ok else FilingPackage.Verdict.REJECTED,
+                reason=result.reason,
+                manifest=result.manifest if isinstance(result.manifest, dict) else None,
+            )
+            audit_record(
+                actor=user,
+                action="filing.receive" if result.ok else "filing.reject",
+                obj=package,
+                after={"file": file_name, "sha256": package.file_sha256, "reason": result.reason},
+                request=request,
+            )
+            if stored_name:
+                partial.rename(folder / stored_name)
+    except BaseException:
+        if stored_name:  # the row was not written: the file it would have named goes too
+            (folder / stored_name).unlink(missing_ok=True)
+        raise
+    finally:
+        partial.unlink(missing_ok=True)
     return package

@@ -59,10 +59,14 @@ def roster_students(
     school: School | None = None,
     offering: MajorOffering | None = None,
     school_class: SchoolClass | None = None,
+    source: str | None = None,
 ) -> QuerySet[Student]:
     """Every student of the grade, whatever the review state (the 学籍状态 column says where each one is), in
-    class order and, within a class, in check-in order."""
+    class order and, within a class, in check-in order. ``source`` keeps only the new students (新生报到) or
+    only those migrated from the old system (原系统迁入)."""
     students = students.filter(grade=grade)
+    if source is not None:
+        students = students.filter(source=source)
     if school is not None:
         students = students.filter(school=school)
     if offering is not None:
@@ -113,10 +117,11 @@ def roster_document(
     heading: str,
     grade: int,
     scope_note: str = "",
+    kind: str = "新生名单",
 ) -> RosterDocument:
     today = timezone.localdate()
     return RosterDocument(
-        title=f"{heading} {grade}级新生名单",
+        title=f"{heading} {grade}级{kind}",
         school=heading,
         grade=grade,
         printed_on=f"{today.year}年{today.month}月{today.day}日",
@@ -140,6 +145,7 @@ def roster_print(
     grade: int,
     offering: MajorOffering | None = None,
     school_class: SchoolClass | None = None,
+    source: str | None = None,
     columns: Sequence[str],
     request: HttpRequest | None = None,
 ) -> bytes:
@@ -147,8 +153,16 @@ def roster_print(
     as 导出 (can_see_personal_data): the registrar prints the copies that are signed, sealed and filed, and
     checks each number against the ID card; a leader or a district printing a working copy gets the masked
     number, so a PDF never shows more than the same user's export would."""
-    listed = list(roster_students(students, grade=grade, school=school, offering=offering, school_class=school_class))
+    if source is not None and source not in Student.Source.values:
+        raise ValueError(f"unknown student source {source!r}")
+    listed = list(
+        roster_students(
+            students, grade=grade, school=school, offering=offering, school_class=school_class, source=source
+        )
+    )
     notes = []
+    if source is not None:
+        notes.append(f"来源：{Student.Source(source).label}")
     if offering is not None:
         notes.append(f"专业：{offering.major.name}")
     if school_class is not None:
@@ -160,6 +174,7 @@ def roster_print(
         heading=school.name,
         grade=grade,
         scope_note="　".join(notes),
+        kind="迁入学生名单" if source == Student.Source.LEGACY else "新生名单",
     )
     pdf = roster_pdf_bytes(document)
     with transaction.atomic():
@@ -171,6 +186,7 @@ def roster_print(
                 "grade": grade,
                 "major": offering.pk if offering else None,
                 "class": school_class.pk if school_class else None,
+                "source": source,
                 "columns": list(columns),
                 "rows": len(listed),
                 "personal_data": can_see_personal_data(user),

@@ -62,7 +62,7 @@ def work_cards(user: User) -> list[Card]:
 
 
 def home_cards(user: User) -> list[Card]:
-    return work_cards(user) + _setup_cards(user)
+    return work_cards(user) + campaign_cards(user) + _setup_cards(user)
 
 
 def _setup_cards(user: User) -> list[Card]:
@@ -114,3 +114,29 @@ def _setup_cards(user: User) -> list[Card]:
             cards.append(Card("当前学期未设置", None, reverse("orgs:term_list"), "请设置当前学年学期", attention=True))
         return cards
     return []
+
+
+def campaign_cards(user: User) -> list[Card]:
+    """The open 年度学籍备案 campaigns of the user's city: the user's own next deadline (the notice, the
+    attachments and the to-do are in the panel under the cards)."""
+    from django.utils import timezone
+
+    from xueji.campaigns.overview import open_overviews
+
+    cards = []
+    for overview in open_overviews(user, timezone.now()):
+        campaign = overview.campaign
+        stage = overview.next_stage
+        hint = "本单位各阶段已完成"
+        if stage:
+            hint = f"{stage.label} {stage.deadline.month}月{stage.deadline.day}日（{overview.next_timing}）"
+        cards.append(
+            Card(
+                campaign.title,
+                sum(t.count for t in overview.todo),
+                reverse("campaigns:detail", kwargs={"pk": campaign.pk}),
+                hint + ("" if overview.read else " · 通知未读"),
+                attention=overview.attention,
+            )
+        )
+    return cards

@@ -66,11 +66,13 @@ MENU: tuple[MenuSection, ...] = (
         (MenuItem("档案管理", "students:archive", (REGISTRAR, LEADER, DISTRICT, CITY)),),
     ),
     MenuSection("统计查询", (MenuItem("统计查询", "stats:index", (REGISTRAR, LEADER, DISTRICT, CITY)),)),
+    MenuSection("备案工作", (MenuItem("年度学籍备案", "campaigns:list", (REGISTRAR, LEADER, DISTRICT, CITY)),)),
     MenuSection(
         "系统管理",
         (
             MenuItem("账号管理", "orgs:account_list", (CITY, DISTRICT)),
             MenuItem("修改密码", "password_change", (CITY, DISTRICT, LEADER, REGISTRAR)),
+            MenuItem("API 令牌", "api:tokens", (CITY, DISTRICT, LEADER, REGISTRAR)),
         ),
     ),
 )

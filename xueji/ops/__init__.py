@@ -1,0 +1,1 @@
+"""Operations: backup and restore, the doctor, structured request logs and security headers."""
