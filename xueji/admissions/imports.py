@@ -8,6 +8,7 @@ committed row, so the final counts are exact and nothing is written twice.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import uuid
@@ -277,11 +278,17 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
             failure_file = f"{job.stored_name}-failures.xlsx"
             report = _failure_report(job)
             target = imports_dir() / failure_file
-            if kept is not None:
-                kept.sort(key=lambda row: row[0])
-                write_annotated(source, report, target, only_failed=True, table=table, rows=kept)
-            else:
-                write_annotated(source, report, target, only_failed=True)
+            try:
+                if kept is not None:
+                    kept.sort(key=lambda row: row[0])
+                    write_annotated(source, report, target, only_failed=True, table=table, rows=kept)
+                else:
+                    write_annotated(source, report, target, only_failed=True)
+            except OSError as error:
+                target.unlink(missing_ok=True)  # a half-written workbook is never offered for download
+                if error.errno == errno.ENOSPC:
+                    raise _DiskFull from error
+                raise
         with transaction.atomic():
             ImportJob.objects.filter(pk=job.pk).update(
                 status=ImportJob.Status.DONE,
@@ -300,11 +307,16 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
         # The file itself cannot be read: nothing was written, and running it again cannot help.
         _fail(job, error.message)
         source.unlink(missing_ok=True)
+        job.refresh_from_db()  # the caller (``xueji import``) reports the job's final state
         return job
+    except _DiskFull:
+        logger.exception("import job %s: no space left for the failure workbook", job_id)
+        _fail(job, DISK_FULL_MESSAGE)
+        raise
     except Exception:
         # Whole batches only were committed; the upload is kept so that 重新运行 resumes after them.
         logger.exception("import job %s failed", job_id)
-        _fail(job, "导入过程中出现系统错误，已记录。已完成的批次已保存，可点“重新运行”从中断处继续，不会重复。")
+        _fail(job, SYSTEM_ERROR_MESSAGE)
         raise
     source.unlink(missing_ok=True)
     return job
@@ -337,6 +349,17 @@ def import_jobs_requeue_stale() -> int:
     for job_id in stale:
         enqueue_import(job_id)
     return len(stale)
+
+
+SYSTEM_ERROR_MESSAGE = "导入过程中出现系统错误，已记录。已完成的批次已保存，可点“重新运行”从中断处继续，不会重复。"
+DISK_FULL_MESSAGE = (
+    "服务器磁盘空间不足，无法写出失败数据文件。所有行已导入完毕、数据已保存；"
+    "请联系系统管理员清理磁盘后点“重新运行”，只补写失败数据文件，不会重复导入。"
+)
+
+
+class _DiskFull(OSError):
+    """No space left on the device for the failure workbook."""
 
 
 def _fail(job: ImportJob, message: str) -> None:

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from xueji.admissions.models import AdmissionRecord, ImportJob
 from xueji.orgs.models import Role, User
 from xueji.orgs.selectors import schools_visible_to
+from xueji.records.catalog import Field, Kind
 from xueji.records.idnumber import normalise_id_number
 
 
@@ -30,6 +31,27 @@ def import_jobs_visible_to(user: User) -> QuerySet[ImportJob]:
 def can_see_personal_data(user: User) -> bool:
     """Full ID numbers, phones and addresses: only the registrar who enters and corrects them."""
     return user.role == Role.REGISTRAR
+
+
+# Personal data beyond the ID number (PIPL): shown in full only to those who may see personal data, masked as
+# HIDDEN for everyone else on pages and in exports. The one definition; the ID number and 学籍号 are masked by
+# the functions below instead, so that two people can still be told apart.
+PERSONAL_KINDS = frozenset({Kind.PHONE, Kind.EMAIL})
+PERSONAL_KEYS = frozenset({"home_address", "postcode", "guardian_name"})
+HIDDEN = "（仅学籍管理员可见）"
+
+
+def is_personal_field(f: Field) -> bool:
+    return f.kind in PERSONAL_KINDS or f.key in PERSONAL_KEYS
+
+
+def shown_field_value(f: Field, text: str, show_personal: bool) -> str:
+    """A field's text as a user who may (or may not) see personal data is shown it."""
+    if show_personal or not text:
+        return text
+    if f.kind is Kind.ID_NUMBER:
+        return mask_id_number(text)
+    return HIDDEN if is_personal_field(f) else text
 
 
 def mask_id_number(number: str) -> str:

@@ -27,6 +27,7 @@ from xueji.admissions.selectors import (
     import_jobs_visible_to,
     keyset_page,
     mask_id_number,
+    shown_field_value,
 )
 from xueji.orgs.models import Role, School
 from xueji.orgs.selectors import offerings_visible_to, school_catalog, schools_visible_to
@@ -42,9 +43,6 @@ PRECHECK_SESSION_KEY = "precheck_tokens"
 ROWS_SHOWN = 500  # the page lists this many problem rows; the annotated workbook has them all
 PAGE_SIZE = 50
 ALL_ROLES = (Role.REGISTRAR, Role.SCHOOL_LEADER, Role.DISTRICT_REVIEWER, Role.CITY_ADMIN)
-# Fields that are personal data beyond the ID number: shown only to those who may see personal data.
-PERSONAL_KINDS = frozenset({Kind.ID_NUMBER, Kind.PHONE, Kind.EMAIL})
-PERSONAL_KEYS = frozenset({"home_address", "postcode", "guardian_name"})
 
 
 def _attachment(content: bytes, file_name: str) -> HttpResponse:
@@ -131,11 +129,7 @@ def record_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     groups: dict[str, list[tuple[str, str]]] = {}
     for f in FIELDS:
         value = _display_value(f.key, record.data.get(f.key))
-        if not show_personal and value:
-            if f.kind is Kind.ID_NUMBER:
-                value = mask_id_number(value)
-            elif f.kind in PERSONAL_KINDS or f.key in PERSONAL_KEYS:
-                value = "（仅学籍管理员可见）"
+        value = shown_field_value(f, value, show_personal)
         groups.setdefault(f.group or "其他", []).append((f.label, value))
     return render(
         request,

@@ -9,13 +9,11 @@ from typing import Annotated, Any
 from ninja import Path, Schema
 from pydantic import ConfigDict, Field, create_model
 
-from xueji.admissions.selectors import can_see_personal_data, mask_id_number, mask_student_no
-from xueji.admissions.views import PERSONAL_KEYS, PERSONAL_KINDS
+from xueji.admissions.selectors import can_see_personal_data, mask_id_number, mask_student_no, shown_field_value
 from xueji.orgs.models import User
 from xueji.records.catalog import FIELDS, Kind
 from xueji.records.validator import FieldError
 
-HIDDEN = "（仅学籍管理员可见）"
 MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number is refused (422), never sent to the database
 # A record's id in a path: a positive 64-bit integer.
 ObjectId = Annotated[int, Path(..., ge=1, le=MAX_ID)]
@@ -52,12 +50,7 @@ def masked_data(user: User, data: dict[str, Any]) -> dict[str, Any]:
         if f.key not in data:
             continue
         value = data[f.key]
-        if value not in (None, ""):
-            if f.kind is Kind.ID_NUMBER:
-                value = mask_id_number(str(value))
-            elif f.kind in PERSONAL_KINDS or f.key in PERSONAL_KEYS:
-                value = HIDDEN
-        shown[f.key] = value
+        shown[f.key] = shown_field_value(f, str(value), False) if value not in (None, "") else value
     return shown
 
 

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from xueji.records.idnumber import normalise_id_number
 from xueji.records.workbook import (
@@ -19,8 +19,9 @@ from xueji.records.workbook import (
     Limits,
     WorkbookError,
     check_archive,
+    check_header_merges,
     check_size,
-    detect_encoding,
+    open_text,
     sniff_format,
 )
 
@@ -77,14 +78,18 @@ class RosterFileError(Exception):
         self.messages = messages
 
 
-def _rows(path: Path, limits: Limits) -> Iterator[list[object]]:
+def _rows(path: Path, limits: Limits, merged: list[object] | None = None) -> Iterator[list[object]]:
+    """The rows of the roster's sheet: the first visible worksheet whose first rows hold a roster header (the
+    sheet may have any name, and a cover sheet may come first), else the first sheet. ``merged`` receives the
+    sheet's merged cell ranges."""
     fmt = sniff_format(path)
     if fmt in ("xlsx", "ods"):
         check_archive(path, limits)
     if fmt == "csv":
-        with open(path, encoding=detect_encoding(path), newline="") as handle:
+        with open_text(path) as handle:
+            start = handle.tell()
             first = handle.readline()
-            handle.seek(0)
+            handle.seek(start)
             try:
                 yield from csv.reader(handle, delimiter=max(",\t;", key=first.count))
             except (UnicodeDecodeError, csv.Error):
@@ -94,12 +99,35 @@ def _rows(path: Path, limits: Limits) -> Iterator[list[object]]:
 
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-        sheet = workbook.get_sheet_by_index(0)
+        sheet = _roster_sheet(workbook, limits)
     except python_calamine.PasswordError:
         raise WorkbookError("文件设有打开密码，请取消密码后再上传") from None
     except Exception:  # calamine raises several unrelated types for damaged files
         raise WorkbookError("文件已损坏或格式不受支持，请用Excel或WPS另存为xlsx后再试") from None
+    if merged is not None:
+        merged.extend(sheet.merged_cell_ranges or [])
     yield from cast(Iterator[list[object]], iter(sheet.iter_rows()))
+
+
+def _roster_sheet(workbook: Any, limits: Limits) -> Any:
+    first = workbook.get_sheet_by_index(0)
+    if _has_header(first.iter_rows(), limits):
+        return first
+    for meta in workbook.sheets_metadata[1:]:
+        if str(meta.visible).endswith("Visible") and str(meta.typ).endswith("WorkSheet"):
+            sheet = workbook.get_sheet_by_name(meta.name)
+            if _has_header(sheet.iter_rows(), limits):
+                return sheet
+    return first
+
+
+def _has_header(rows: Iterator[list[object]], limits: Limits) -> bool:
+    for number, cells in enumerate(rows, start=1):
+        if len({key for cell in cells if (key := _header_key(cell))}) >= 3:
+            return True
+        if number >= limits.header_search_rows:
+            break
+    return False
 
 
 def _check_line(number: int, values: dict[str, str]) -> tuple[RosterLine | None, list[str]]:
@@ -148,7 +176,8 @@ def roster_read(
     path = Path(path)
     try:
         check_size(path, limits)
-        rows = _rows(path, limits)
+        merged: list[object] = []
+        rows = _rows(path, limits, merged)
         header: dict[int, str] | None = None
         header_number = 0
         for number, cells in enumerate(rows, start=1):
@@ -158,6 +187,8 @@ def roster_read(
                 break
             if number >= limits.header_search_rows:
                 break
+        if header is not None:
+            check_header_merges(merged, header_number - 1)
         if header is None:
             raise RosterFileError(
                 [f"在文件的前{limits.header_search_rows}行中没有找到录取名册的表头（考生号、姓名、录取学校代码等）"]

@@ -46,6 +46,9 @@ __all__ = [
 ]
 
 
+SHOWN_VALUE_LENGTH = 60
+
+
 @dataclass(frozen=True, slots=True)
 class FieldError:
     """One problem with one field of one row, in words a registrar understands."""
@@ -56,6 +59,13 @@ class FieldError:
     message: str
     severity: Severity = ERROR
     suggestion: str | None = None  # a value to offer, e.g. 户口所在地 from the ID number
+
+    def __post_init__(self) -> None:
+        # The value is echoed in reports, pages and the failure records: a 32,767-character cell is shown by
+        # its start and length, not whole (100,000 such rows would otherwise store gigabytes of reasons).
+        if len(self.value) > SHOWN_VALUE_LENGTH:
+            shown = f"{self.value[:SHOWN_VALUE_LENGTH]}…（共{len(self.value)}个字符）"
+            object.__setattr__(self, "value", shown)
 
     def to_dict(self) -> dict[str, str | None]:
         return {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -50,15 +51,30 @@ class Limits:
     verify_unpacked: bool = True  # decompress once to check the declared sizes are true (forged headers)
     max_rows: int = 300_000
     header_search_rows: int = 10
+    # The cell area python-calamine allocates for a sheet (from its first to its last cell, about 32 bytes a
+    # cell, blank or not): one cell at A1 and one at XFD1048576 would ask for 17 billion cells and abort the
+    # process. Checked on the sheets' XML before calamine reads them; a real file stays far below.
+    max_sheet_rows: int = 300_100
+    max_columns: int = 256
+    max_cells: int = 16_000_000
 
 
 DEFAULT_LIMITS = Limits()
+
+
+# Programs, not documents: refused by their first bytes whatever the file is called (ELF, Windows PE, Mach-O).
+EXECUTABLE_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
+ENCRYPTED_MESSAGE = "文件设有打开密码，请取消密码后再上传"
+# The stream an encrypted xlsx keeps its content in, by its name in the OLE directory (UTF-16, NUL-terminated).
+_ENCRYPTED_PACKAGE = "EncryptedPackage\x00".encode("utf-16-le")
 
 
 def sniff_format(path: str | Path) -> Format:
     """By content, not by name: uploads arrive as temporary files, and people rename .xls to .xlsx."""
     with open(path, "rb") as handle:
         head = handle.read(8)
+    if head.startswith(EXECUTABLE_MAGIC) or (head.startswith(b"MZ") and not _looks_like_text(path)):
+        raise WorkbookError("文件是可执行程序，不是表格文件，已拒绝。请上传xlsx、xls、ods或csv格式的文件")
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         try:
             with zipfile.ZipFile(path) as archive:
@@ -69,11 +85,24 @@ def sniff_format(path: str | Path) -> Format:
             raise WorkbookError("文件已损坏：不是有效的Excel或ODS文件") from None
         return "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        # An xlsx with an open password is an OLE container, like an xls: calamine cannot tell what it is.
+        if _contains(path, _ENCRYPTED_PACKAGE):
+            raise WorkbookError(ENCRYPTED_MESSAGE)
         return "xls"
     if not _looks_like_text(path):
         # A picture, a PDF or a Word file chosen by mistake: say so, rather than "cannot read the CSV".
         raise WorkbookError("文件不是表格文件：请上传xlsx、xls、ods或csv格式的文件")
     return "csv"
+
+
+def _contains(path: str | Path, needle: bytes) -> bool:
+    with open(path, "rb") as handle:
+        tail = b""
+        while chunk := handle.read(1 << 20):
+            if needle in tail + chunk:
+                return True
+            tail = chunk[-len(needle) :]
+    return False
 
 
 def _looks_like_text(path: str | Path) -> bool:
@@ -94,8 +123,12 @@ def check_size(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
         )
 
 
+MACRO_MESSAGE = "文件含有宏（VBA代码），为安全起见不能上传。请在Excel或WPS中另存为“Excel工作簿（*.xlsx）”后再上传"
+
+
 def check_archive(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Refuse zip bombs and path tricks before a parser sees the archive."""
+    """Refuse zip bombs, path tricks, macros, XML entity declarations and sheets too large for the reader,
+    before a parser sees the archive."""
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
@@ -106,6 +139,10 @@ def check_archive(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
                 name = entry.filename.replace("\\", "/")
                 if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in name.split("/"):
                     raise WorkbookError("文件结构异常：压缩包内含有不安全的路径")
+                lowered = name.lower()
+                # xlsm/xlsb keep VBA in vbaProject.bin; an ods keeps Basic macros under Basic/.
+                if lowered.endswith("vbaproject.bin") or lowered.startswith("basic/"):
+                    raise WorkbookError(MACRO_MESSAGE)
                 total += entry.file_size
                 if total > limits.max_unpacked_bytes:
                     raise WorkbookError("文件解压后过大，可能是恶意文件，已拒绝")
@@ -114,7 +151,7 @@ def check_archive(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
                 ):
                     raise WorkbookError("文件压缩比异常，可能是恶意文件，已拒绝")
             if limits.verify_unpacked:
-                _verify_unpacked_sizes(path, entries)
+                _verify_unpacked_sizes(path, entries, limits)
     except zipfile.BadZipFile:
         raise WorkbookError("文件已损坏：不是有效的Excel或ODS文件") from None
     except (NotImplementedError, RuntimeError):  # encrypted or unsupported compression
@@ -123,12 +160,166 @@ def check_archive(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, …, file name length, extra field length
 
+# Parts that are pictures, documents or embedded binaries, by their first bytes (or a NUL byte early on, which
+# UTF-8 XML never has): not XML, so not scanned.
+_BINARY_MAGIC = (
+    b"PK\x03\x04",
+    b"%PDF",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"BM",
+    b"\xd0\xcf\x11\xe0",
+    b"\x01\x00\x00\x00",
+    b"\xd7\xcd\xc6\x9a",
+)
+# The cells of a typical sheet start with a near position: r="A1" to r="AZ99999". Anything else (a cell without
+# its position first, a far column or row) is looked at closely; one pass of this expression over the XML
+# costs about a tenth of what calamine then takes to read it.
+_UNUSUAL_CELL = re.compile(rb'<c(?:>|/>|\s(?!r="A?[A-Z]\d{1,5}"))')
+# A cell whose position is not its first attribute, or missing: every spreadsheet program writes it first, and
+# the extent check below relies on it (calamine places a cell without one after the previous cell).
+_UNPLACED_CELL = re.compile(rb'<c(?:>|/>|\s(?!r="))')
+_FAR_CELL = re.compile(rb'<c r="((?:[B-Z][A-Z]|[A-Z]{3,})\d+|[A-Z]{1,2}\d{6,})"')
+_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_NEAR_ROWS, _NEAR_COLUMNS = 99_999, 52
+_SCAN_OVERLAP = 64
 
-def _verify_unpacked_sizes(path: str | Path, entries: list[zipfile.ZipInfo]) -> None:
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _check_prolog(data: bytes) -> None:
+    """A DTD can only come before the root element. calamine does not expand entities (it stops at the first
+    unknown one), so this is for a clear message rather than a defence."""
+    root = _ELEMENT.search(data)
+    prolog = data[: root.start()] if root else data
+    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+        raise WorkbookError("文件结构异常：含有XML实体声明（DTD），可能是恶意文件，已拒绝")
+
+
+class _PartScan:
+    """Follows one part's XML as it is inflated, piece by piece (with an overlap, so that nothing is missed
+    at the seams), for entity declarations and the extent of its cells."""
+
+    def __init__(self) -> None:
+        self.tail = b""
+        self.started = False
+        self.binary = False
+        self.max_row = 0
+        self.max_column = 0
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        if not self.started:
+            self.started = True
+            self.binary = data.startswith(_BINARY_MAGIC) or b"\x00" in data[:1024]
+            if not self.binary:
+                _check_prolog(data)
+        if self.binary or not (data or final):
+            return
+        window = self.tail + data
+        # A match in the last bytes may be cut short by the end of the piece ("<c r="A1" before its quote):
+        # the next piece sees those bytes again, and ``check`` the very end.
+        end = len(window) if final else len(window) - 16
+        unusual = _UNUSUAL_CELL.search(window, 0, len(window))
+        if unusual is not None and unusual.start() < end:
+            unplaced = _UNPLACED_CELL.search(window)
+            if unplaced is not None and (final or unplaced.end() < end):
+                raise WorkbookError("文件结构异常：单元格缺少位置信息。请用Excel或WPS打开后另存为xlsx再上传")
+            for ref in _FAR_CELL.findall(window):
+                text = ref.decode("ascii")
+                split = len(text) - len(text.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+                self.max_column = max(self.max_column, _column_number(text[:split]))
+                self.max_row = max(self.max_row, int(text[split:]))
+        self.tail = window[-_SCAN_OVERLAP:]
+
+    def check(self, limits: Limits) -> None:
+        self.feed(b"", final=True)
+        if self.max_column > limits.max_columns:
+            raise WorkbookError(
+                f"表格有{self.max_column}列（到{_column_letters(self.max_column)}列），超过上限{limits.max_columns}列。"
+                "请删除多余的列（含空白但设置了格式的列）后再上传"
+            )
+        if self.max_row > limits.max_sheet_rows:
+            raise WorkbookError(
+                f"表格有{self.max_row}行，超过上限{limits.max_rows}行。"
+                "请删除表格末尾多余的行（含空白但设置了格式的行），或分成几个文件"
+            )
+        rows = self.max_row or _NEAR_ROWS
+        columns = self.max_column or _NEAR_COLUMNS
+        if rows * columns > limits.max_cells:
+            raise WorkbookError(f"表格的范围过大（{rows}行×{columns}列），请删除多余的行和列，或分成几个文件")
+
+
+_ODS_ROW = re.compile(rb"<table:table-row(?=[\s/>])[^>]*?(/?)>|</table:table>")
+_ODS_ROWS_REPEATED = re.compile(rb'number-rows-repeated="(\d+)"')
+_ODS_COLUMNS_REPEATED = re.compile(rb'number-columns-repeated="(\d+)"')
+_ODS_ROW_END = b"</table:table-row>"
+_ODS_MAX_ROW_BYTES = 64 << 20
+
+
+class _OdsScan(_PartScan):
+    """The extent of an ods's tables (content.xml): rows and cells may be repeated (number-rows-repeated,
+    number-columns-repeated), and calamine expands every repeat that a value follows; LibreOffice pads each
+    table with repeated empty rows and cells, which calamine drops and which are not counted here. Row by row:
+    where its last value is, counted in C (``bytes.count``), so that a cell costs no Python."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buffer = b""
+        self.row = 0
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        if not self.started:
+            self.started = True
+            _check_prolog(data)
+        self.buffer += data
+        position = 0
+        while (tag := _ODS_ROW.search(self.buffer, position)) is not None:
+            if tag.group() == b"</table:table>":
+                self.row, position = 0, tag.end()
+                continue
+            repeated = _ODS_ROWS_REPEATED.search(tag.group())
+            count = int(repeated.group(1)) if repeated else 1
+            if tag.group(1) == b"/":  # an empty row
+                self.row, position = self.row + count, tag.end()
+                continue
+            end = self.buffer.find(_ODS_ROW_END, tag.end())
+            if end < 0:
+                break  # the row goes on in the next piece
+            row = self.buffer[tag.end() : end]
+            last = max(row.rfind(b"office:value-type"), row.rfind(b"<text:p"))
+            if last >= 0:
+                last = row.find(b">", last) + 1 or len(row)  # the whole tag of the last value, repeats included
+                columns = row.count(b"<table:table-cell", 0, last) + row.count(b"<table:covered-table-cell", 0, last)
+                columns += sum(int(n) - 1 for n in _ODS_COLUMNS_REPEATED.findall(row, 0, last))
+                self.max_row = max(self.max_row, self.row + count)
+                self.max_column = max(self.max_column, columns)
+            self.row += count
+            position = end + len(_ODS_ROW_END)
+        self.buffer = self.buffer[position:]
+        if len(self.buffer) > _ODS_MAX_ROW_BYTES:
+            raise WorkbookError("文件结构异常：表格中有一行过长，可能是恶意文件，已拒绝")
+
+
+def _verify_unpacked_sizes(path: str | Path, entries: list[zipfile.ZipInfo], limits: Limits = DEFAULT_LIMITS) -> None:
     """Inflate every entry once and count what really comes out, so that the checks above, made on the
     declared sizes, hold. A reader that stops at the declared size (zipfile) is no proof: a bomb can declare a
     small size and the CRC of just that much, and calamine then inflates the whole stream. Inflating stops as
-    soon as an entry passes its declared size, so a bomb costs no more than the declared total."""
+    soon as an entry passes its declared size, so a bomb costs no more than the declared total. The XML that
+    comes out is scanned on the way (``_PartScan``)."""
     forged = "文件结构异常：压缩包内文件的实际大小与声明不符，可能是恶意文件，已拒绝"
     damaged = "文件已损坏：不是有效的Excel或ODS文件"
     with open(path, "rb") as handle:
@@ -143,9 +334,18 @@ def _verify_unpacked_sizes(path: str | Path, entries: list[zipfile.ZipInfo]) -> 
             if signature != b"PK\x03\x04":
                 raise WorkbookError(damaged)
             handle.seek(name_length + extra_length, io.SEEK_CUR)
+            scan = _OdsScan() if entry.filename == "content.xml" else _PartScan()
             if entry.compress_type == zipfile.ZIP_STORED:
                 if entry.compress_size != entry.file_size:
                     raise WorkbookError(forged)
+                left = entry.file_size
+                while left > 0:
+                    data = handle.read(min(left, 1 << 18))
+                    if not data:
+                        raise WorkbookError(damaged)
+                    left -= len(data)
+                    scan.feed(data)
+                scan.check(limits)
                 continue
             if entry.compress_type != zipfile.ZIP_DEFLATED:
                 raise WorkbookError("文件使用了不支持的压缩方式，请另存为普通的xlsx文件")
@@ -159,12 +359,15 @@ def _verify_unpacked_sizes(path: str | Path, entries: list[zipfile.ZipInfo]) -> 
                     left -= len(data)
                     while data and not inflater.eof:
                         # Small pieces stay in the CPU cache; never more than one byte past the declared size.
-                        produced += len(inflater.decompress(data, min(1 << 18, entry.file_size - produced + 1)))
+                        piece = inflater.decompress(data, min(1 << 18, entry.file_size - produced + 1))
+                        produced += len(piece)
                         if produced > entry.file_size:
                             raise WorkbookError(forged)
+                        scan.feed(piece)
                         data = inflater.unconsumed_tail
             except zlib.error:
                 raise WorkbookError(damaged) from None
+            scan.check(limits)
 
 
 def detect_encoding(path: str | Path) -> str:
@@ -290,6 +493,23 @@ def _build_columns(header: list[object]) -> tuple[list[Column], list[str]]:
     return columns, unknown
 
 
+def cell_name(row: int, column: int) -> str:
+    """A1-style name of a 0-based cell."""
+    return f"{_column_letters(column + 1)}{row + 1}"
+
+
+def check_header_merges(merged: object, header_row: int) -> None:
+    """Merged cells over the header row (a name spread over two columns, or a two-row header whose names sit on
+    different rows) leave columns without a name or data under the wrong one: refused, naming the range.
+    ``merged`` is calamine's ``merged_cell_ranges`` (0-based ((row, col), (row, col)) pairs, absolute)."""
+    for (top, left), (bottom, right) in cast(list[tuple[tuple[int, int], tuple[int, int]]], merged or []):
+        if top <= header_row <= bottom and (top, left) != (bottom, right):
+            raise WorkbookError(
+                f"表头有合并单元格（{cell_name(top, left)}:{cell_name(bottom, right)}），"
+                "请取消合并，让每一列在表头行都有自己的列名后再上传"
+            )
+
+
 def _numbered(rows: Iterator[list[object]], start_number: int, limits: Limits) -> Iterator[tuple[int, list[object]]]:
     count = 0
     for number, cells in enumerate(rows, start=start_number):
@@ -326,6 +546,7 @@ def _open_calamine(path: str | Path, fmt: Format, limits: Limits) -> Table:
         if found is None:
             continue
         index, header, preamble = found
+        check_header_merges(sheet.merged_cell_ranges, index)
         columns, unknown = _build_columns(header)
         first_column = sheet.start[1] if sheet.start else 0
         # calamine's iter_rows counts rows from the top of the sheet, so row numbers are absolute.
@@ -345,16 +566,28 @@ def _open_calamine(path: str | Path, fmt: Format, limits: Limits) -> Table:
     )
 
 
-def _csv_rows(handle: io.TextIOBase) -> Iterator[list[object]]:
+def open_text(path: str | Path) -> IO[str]:
+    """A CSV file opened for reading in its encoding, after its byte order mark if it has one (GB18030 has its
+    own, which Python decodes as U+FEFF and would otherwise glue to the first column's name)."""
+    handle = open(path, encoding=detect_encoding(path), newline="")
+    try:
+        if handle.read(1) != "\ufeff":
+            handle.seek(0)
+    except UnicodeDecodeError:
+        handle.seek(0)
+    return handle
+
+
+def _csv_rows(handle: IO[str]) -> Iterator[list[object]]:
+    start = handle.tell()
     first = handle.readline()
-    handle.seek(0)
+    handle.seek(start)
     delimiter = max(",\t;", key=first.count)
     yield from csv.reader(handle, delimiter=delimiter)
 
 
 def _open_csv(path: str | Path, limits: Limits) -> Table:
-    encoding = detect_encoding(path)
-    handle = open(path, encoding=encoding, newline="")
+    handle = open_text(path)
     try:
         rows = _csv_rows(handle)
         found = _find_header(rows, limits)

@@ -8,6 +8,7 @@ reviewed request.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -49,6 +50,11 @@ BATCH_KEYS = frozenset(f.key for f in BATCH_FIELDS)
 
 # The catalog keys a Student keeps in its own columns too (queried, sorted and joined on).
 IDENTITY_COLUMNS = ("name", "id_type", "id_number", "gender", "birth_date")
+
+
+STALE_FORM = (
+    "{name}的信息在您打开编辑页之后（{when}）已被修改，为免覆盖那次修改，本次未保存。请重新打开编辑页，核对后再修改"
+)
 
 
 def read_only_reason(state: str) -> str | None:
@@ -115,11 +121,18 @@ def _person_conflict(student: Student, id_type: str, id_number: str) -> str | No
 
 
 def student_update(
-    *, actor: User, student: Student, raw: Mapping[str, object], request: HttpRequest | None = None
+    *,
+    actor: User,
+    student: Student,
+    raw: Mapping[str, object],
+    loaded_at: datetime.datetime | None = None,
+    request: HttpRequest | None = None,
 ) -> EditResult:
     """编辑: save one 未提交 student from the form's raw values, through the validator. The admission record's
     identity columns follow a corrected name or ID number, so that its one-record-per-person constraint keeps
-    guarding the number the student now has."""
+    guarding the number the student now has. ``loaded_at`` is the ``updated_at`` the form was filled from: the
+    form sends every field, so saving it over a newer change (another registrar's edit, a 批量处理, a return
+    with its reason) would undo that change without anyone seeing it; it is refused instead."""
     school = student.school
     validator = RowValidator(RowContext(school=school_catalog(school)))
     clean, errors = validator.validate(raw)
@@ -131,6 +144,9 @@ def student_update(
         reason = read_only_reason(locked.state)
         if reason:
             return EditResult(False, [FieldError("", "", "", reason)])
+        if loaded_at is not None and locked.updated_at != loaded_at:
+            when = timezone.localtime(locked.updated_at).strftime("%H:%M:%S")
+            return EditResult(False, [FieldError("", "", "", STALE_FORM.format(name=locked.name, when=when))])
         if (values["id_type"], values["id_number"]) != (locked.id_type, locked.id_number):
             conflict = _person_conflict(locked, values["id_type"], values["id_number"])
             if conflict:

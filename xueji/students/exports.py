@@ -28,7 +28,7 @@ from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils import timezone
 
-from xueji.admissions.selectors import can_see_personal_data, mask_id_number, mask_student_no
+from xueji.admissions.selectors import HIDDEN, can_see_personal_data, is_personal_field, mask_id_number, mask_student_no
 from xueji.audit.services import audit_record
 from xueji.orgs.models import User
 from xueji.records.catalog import FIELDS, Kind
@@ -43,10 +43,6 @@ logger = logging.getLogger(__name__)
 
 FORMATS = ("xlsx", "csv")
 FILTER_KEYS = ("school", "grade", "class", "major", "state", "source", "q")
-HIDDEN = "（仅学籍管理员可见）"
-# Personal data beyond the ID number, shown in full only to the registrar (as on the detail pages).
-PERSONAL_KINDS = frozenset({Kind.PHONE, Kind.EMAIL})
-PERSONAL_KEYS = frozenset({"home_address", "postcode", "guardian_name"})
 PROGRESS_EVERY = 2000  # rows between two progress updates of a background export
 
 
@@ -110,9 +106,10 @@ def _cell_function(key: str, show_personal: bool) -> Callable[[tuple[Any, ...]],
     if key == "state":
         return lambda row: _STATE_LABELS.get(row[_STATE], row[_STATE])
     if key == "student_no":
+        # A 学籍号 kept from the old system is whatever its file said.
         if show_personal:
-            return lambda row: row[_NO] or ""
-        return lambda row: mask_student_no(row[_NO])
+            return lambda row: neutralise(row[_NO] or "")
+        return lambda row: neutralise(mask_student_no(row[_NO]))
     if key == "school":
         return lambda row: neutralise(row[_SCHOOL] or "")
     if key == "return_reason":
@@ -122,7 +119,7 @@ def _cell_function(key: str, show_personal: bool) -> Callable[[tuple[Any, ...]],
     spec = next(f for f in FIELDS if f.key == key)
     if spec.kind is Kind.ID_NUMBER and not show_personal:
         return lambda row: mask_id_number(str(row[_DATA].get(key) or ""))
-    if (spec.kind in PERSONAL_KINDS or key in PERSONAL_KEYS) and not show_personal:
+    if is_personal_field(spec) and not show_personal:
         return lambda row: HIDDEN if row[_DATA].get(key) not in (None, "") else ""
     names: Mapping[str, str] | None = None
     if spec.kind is Kind.CODE and spec.code_table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,7 +18,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from xueji.admissions.forms import AdmissionForm, form_groups
-from xueji.admissions.selectors import can_see_personal_data, keyset_page, mask_id_number, mask_student_no
+from xueji.admissions.selectors import (
+    can_see_personal_data,
+    keyset_page,
+    mask_id_number,
+    mask_student_no,
+    shown_field_value,
+)
 from xueji.orgs.models import Role
 from xueji.orgs.selectors import (
     classes_visible_to,
@@ -193,9 +200,7 @@ def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     for f in FIELDS:
         value = student.data.get(f.key)
         text = "" if value in (None, "") else str(value)
-        if text and not show_personal and f.kind.value in ("id_number", "phone", "email"):
-            text = mask_id_number(text) if f.kind.value == "id_number" else "（仅学籍管理员可见）"
-        items.append((f.label, text))
+        items.append((f.label, shown_field_value(f, text, show_personal)))
     history = student.actions.select_related("actor")
     return render(
         request,
@@ -224,11 +229,20 @@ def student_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.error(request, f"{student.name}：{reason}")
         return redirect("students:detail", pk=student.pk)
     catalog = school_catalog(student.school)
+    # The version the form was filled from travels with it: a save over a newer change is refused.
+    edited_at = student.updated_at.isoformat()
     if request.method != "POST":
         form = AdmissionForm(None, catalog=catalog, initial=student_initial(student))
     else:
         form = AdmissionForm(request.POST, catalog=catalog)
-        result = edits.student_update(actor=request.user, student=student, raw=form.raw(), request=request)
+        edited_at = request.POST.get("edited_at") or ""
+        try:
+            loaded_at = datetime.datetime.fromisoformat(edited_at) if edited_at else None
+        except ValueError:
+            loaded_at = None
+        result = edits.student_update(
+            actor=request.user, student=student, raw=form.raw(), loaded_at=loaded_at, request=request
+        )
         if result.ok:
             if result.changed:
                 labels = "、".join(FIELDS_BY_KEY[key].label for key in result.changed)
@@ -239,7 +253,8 @@ def student_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         for error in result.errors:
             if error.severity == "error":
                 form.add_error(error.key if error.key in form.fields else None, error.message)
-    return render(request, "students/edit.html", {"form": form, "groups": form_groups(form), "student": student})
+    context = {"form": form, "groups": form_groups(form), "student": student, "edited_at": edited_at}
+    return render(request, "students/edit.html", context)
 
 
 @require_POST
