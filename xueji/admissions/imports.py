@@ -27,6 +27,7 @@ from xueji.admissions.bulk import insert_and_update, insert_failures, people_fou
 from xueji.admissions.models import AdmissionRecord, ImportJob
 from xueji.admissions.services import ExistingPerson, SchoolChoices, conflict_error
 from xueji.audit.services import audit_record
+from xueji.jobs import jobs_requeue_stale
 from xueji.orgs.models import School, User
 from xueji.orgs.selectors import school_catalog
 from xueji.records.check import CheckReport, RowReport, write_annotated
@@ -341,14 +342,7 @@ def import_job_requeue(job_id: int) -> bool:
 
 def import_jobs_requeue_stale() -> int:
     """Queue again every running job whose worker went silent (killed, host lost); the claim decides."""
-    stale = list(
-        ImportJob.objects.filter(
-            status=ImportJob.Status.RUNNING, heartbeat_at__lt=timezone.now() - stale_after()
-        ).values_list("pk", flat=True)
-    )
-    for job_id in stale:
-        enqueue_import(job_id)
-    return len(stale)
+    return jobs_requeue_stale(ImportJob, running=[ImportJob.Status.RUNNING], enqueue=enqueue_import)
 
 
 SYSTEM_ERROR_MESSAGE = "导入过程中出现系统错误，已记录。已完成的批次已保存，可点“重新运行”从中断处继续，不会重复。"

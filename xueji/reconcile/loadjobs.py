@@ -6,7 +6,6 @@ The load itself is the same service as the small-file path (``services.roster_lo
 
 from __future__ import annotations
 
-import datetime
 import logging
 import uuid
 from pathlib import Path
@@ -17,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from xueji.jobs import jobs_requeue_stale, stale_before
 from xueji.orgs.models import Region, Role, User
 from xueji.reconcile.models import RosterLoadJob
 from xueji.reconcile.rosterfile import RosterFileError
@@ -69,10 +69,6 @@ def enqueue_roster_load(job_id: int) -> None:
     run_roster_load.enqueue(job_id)
 
 
-def _stale_before() -> datetime.datetime:
-    return timezone.now() - datetime.timedelta(seconds=settings.XUEJI_IMPORT_STALE_SECONDS)
-
-
 def _heartbeat(job_id: int, **fields: object) -> None:
     RosterLoadJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now(), **fields)
 
@@ -80,21 +76,18 @@ def _heartbeat(job_id: int, **fields: object) -> None:
 def roster_load_jobs_requeue_stale() -> int:
     """Queue again every job whose worker went silent. The load is one transaction, so a dead worker left
     nothing behind, and the claim lets exactly one worker run it again from the start."""
-    stale = list(
-        RosterLoadJob.objects.filter(
-            status__in=(RosterLoadJob.Status.CHECKING, RosterLoadJob.Status.WRITING), heartbeat_at__lt=_stale_before()
-        ).values_list("pk", flat=True)
+    return jobs_requeue_stale(
+        RosterLoadJob,
+        running=[RosterLoadJob.Status.CHECKING, RosterLoadJob.Status.WRITING],
+        enqueue=enqueue_roster_load,
     )
-    for job_id in stale:
-        enqueue_roster_load(job_id)
-    return len(stale)
 
 
 def roster_load_job_run(job_id: int) -> None:
     """The background side: claim the job (a conditional update, so two workers never both run it), check the
     whole file with progress, write it in one transaction, record the load or the reasons, drop the upload."""
     running = (RosterLoadJob.Status.CHECKING, RosterLoadJob.Status.WRITING)
-    claimable = Q(status=RosterLoadJob.Status.QUEUED) | Q(status__in=running, heartbeat_at__lt=_stale_before())
+    claimable = Q(status=RosterLoadJob.Status.QUEUED) | Q(status__in=running, heartbeat_at__lt=stale_before())
     claimed = RosterLoadJob.objects.filter(claimable, pk=job_id).update(
         status=RosterLoadJob.Status.CHECKING, processed_rows=0, heartbeat_at=timezone.now()
     )

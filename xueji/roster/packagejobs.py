@@ -7,7 +7,6 @@ the job's user, so a user who has lost access since asking gets nothing.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import uuid
 from pathlib import Path
@@ -17,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from xueji.jobs import job_files_sweep, jobs_requeue_stale, stale_before
 from xueji.orgs.models import Region, Role, User
 from xueji.orgs.selectors import schools_visible_to
 from xueji.roster.filing import Scope, package_build, scope_of_district, scope_of_school
@@ -61,31 +61,14 @@ def enqueue_package(job_id: int) -> None:
     run_package.enqueue(job_id)
 
 
-def _stale_before() -> datetime.datetime:
-    return timezone.now() - datetime.timedelta(seconds=settings.XUEJI_IMPORT_STALE_SECONDS)
-
-
 def package_jobs_requeue_stale() -> int:
     """Queue again every running build whose worker went silent (a build only reads: running it again is safe)."""
-    stale = list(
-        PackageJob.objects.filter(status=PackageJob.Status.RUNNING, heartbeat_at__lt=_stale_before()).values_list(
-            "pk", flat=True
-        )
-    )
-    for job_id in stale:
-        enqueue_package(job_id)
-    return len(stale)
+    return jobs_requeue_stale(PackageJob, running=[PackageJob.Status.RUNNING], enqueue=enqueue_package)
 
 
 def package_files_sweep(keep_days: int = 7) -> int:
     """Finished packages hold names of students: their files go after ``keep_days``; the job stays listed."""
-    cutoff = timezone.now() - datetime.timedelta(days=keep_days)
-    swept = 0
-    for job in PackageJob.objects.filter(finished_at__lt=cutoff).exclude(stored_name=""):
-        (package_jobs_dir() / job.stored_name).unlink(missing_ok=True)
-        PackageJob.objects.filter(pk=job.pk).update(stored_name="")
-        swept += 1
-    return swept
+    return job_files_sweep(PackageJob, folder=package_jobs_dir(), keep_days=keep_days)
 
 
 def _scope_for(job: PackageJob) -> Scope | None:
@@ -107,7 +90,7 @@ def _step(job_id: int, label: str) -> None:
 
 def package_job_run(job_id: int) -> None:
     """Claim the job (a conditional update: two workers never both build it), build, keep the file, finish."""
-    stale = Q(status=PackageJob.Status.RUNNING, heartbeat_at__lt=_stale_before())
+    stale = Q(status=PackageJob.Status.RUNNING, heartbeat_at__lt=stale_before())
     claimable = Q(status=PackageJob.Status.QUEUED) | stale
     claimed = PackageJob.objects.filter(claimable, pk=job_id).update(
         status=PackageJob.Status.RUNNING, heartbeat_at=timezone.now()

@@ -11,7 +11,6 @@ the registrar, text a spreadsheet would run as a formula is neutralised, and the
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 import logging
 import uuid
@@ -30,6 +29,7 @@ from django.utils import timezone
 
 from xueji.admissions.selectors import HIDDEN, can_see_personal_data, is_personal_field, mask_id_number, mask_student_no
 from xueji.audit.services import audit_record
+from xueji.jobs import job_files_sweep, jobs_requeue_stale, stale_before
 from xueji.orgs.models import User
 from xueji.records.catalog import FIELDS, Kind
 from xueji.records.check import neutralise
@@ -278,38 +278,21 @@ def _progress(job_id: int, rows: int) -> None:
     ExportJob.objects.filter(pk=job_id).update(processed_rows=rows, heartbeat_at=timezone.now())
 
 
-def _stale_before() -> datetime.datetime:
-    return timezone.now() - datetime.timedelta(seconds=settings.XUEJI_IMPORT_STALE_SECONDS)
-
-
 def export_jobs_requeue_stale() -> int:
     """Queue again every running export whose worker went silent; the claim lets one worker redo it (an
     export only reads, so running it again from the start is safe)."""
-    stale = list(
-        ExportJob.objects.filter(status=ExportJob.Status.RUNNING, heartbeat_at__lt=_stale_before()).values_list(
-            "pk", flat=True
-        )
-    )
-    for job_id in stale:
-        enqueue_export(job_id)
-    return len(stale)
+    return jobs_requeue_stale(ExportJob, running=[ExportJob.Status.RUNNING], enqueue=enqueue_export)
 
 
 def export_files_sweep(keep_days: int = 7) -> int:
     """Finished exports hold personal data: their files go after ``keep_days``; the job stays listed."""
-    cutoff = timezone.now() - datetime.timedelta(days=keep_days)
-    swept = 0
-    for job in ExportJob.objects.filter(finished_at__lt=cutoff).exclude(stored_name=""):
-        (exports_dir() / job.stored_name).unlink(missing_ok=True)
-        ExportJob.objects.filter(pk=job.pk).update(stored_name="")
-        swept += 1
-    return swept
+    return job_files_sweep(ExportJob, folder=exports_dir(), keep_days=keep_days)
 
 
 def export_job_run(job_id: int) -> None:
     """The background side: claim the job (a conditional update, so two workers never both run it), write the
     file with the user's scope and masking as they are now, report progress, then audit and finish."""
-    claimable = Q(status=ExportJob.Status.QUEUED) | Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=_stale_before())
+    claimable = Q(status=ExportJob.Status.QUEUED) | Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=stale_before())
     claimed = ExportJob.objects.filter(claimable, pk=job_id).update(
         status=ExportJob.Status.RUNNING, heartbeat_at=timezone.now()
     )
