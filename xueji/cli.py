@@ -273,9 +273,13 @@ def cmd_package(args: argparse.Namespace) -> int:
     if result.ok and result.scope is not None and result.manifest is not None:
         counts = result.manifest["counts"]["total"]
         print(f"上报盘核对通过：{result.scope.name} {result.manifest['grade']}级，共 {counts} 人。")
-        return 0
-    print(f"上报盘核对未通过：{result.reason}", file=sys.stderr)
-    return 1
+    else:
+        print(f"上报盘核对未通过：{result.reason}", file=sys.stderr)
+    if result.filed_notes:  # beside the verdict, never part of it
+        print("与备案记录比对（仅提示，不影响核对结果）：")
+        for note in result.filed_notes:
+            print(f"  - {note}")
+    return 0 if result.ok else 1
 
 
 def cmd_import_legacy(args: argparse.Namespace) -> int:

@@ -255,6 +255,8 @@ class Verification:
     problems: list[str] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
     scope: Scope | None = None
+    # Differences from the filed record of a closed campaign (xueji.campaigns.filed): told, never a rejection.
+    filed_notes: list[str] = field(default_factory=list)
 
     @property
     def reason(self) -> str:
@@ -296,7 +298,9 @@ def _read_members(path: Path, result: Verification) -> dict[str, bytes] | None:
 
 def package_verify(path: str | Path, *, city: Region | None = None) -> Verification:
     """Check a package: archive safety, manifest signature, every file's SHA-256 and presence, the scope (in
-    ``city`` when given), the counts per state and the listed students against the database now."""
+    ``city`` when given), the counts per state and the listed students against the database now. When the
+    grade's campaign has been closed, the approved students listed are also compared with the filed record;
+    differences become ``filed_notes`` and do not decide acceptance."""
     result = Verification()
     members = _read_members(Path(path), result)
     if members is None:
@@ -332,13 +336,17 @@ def package_verify(path: str | Path, *, city: Region | None = None) -> Verificat
     result.scope = scope
     if result.problems:  # a tampered file is not read further
         return result
-    _compare_with_database(result, scope, grade, manifest, members)
+    rows = _read_xlsx(members[ROSTER_XLSX])
+    _compare_with_database(result, scope, grade, manifest, rows)
     result.ok = not result.problems
+    from xueji.campaigns.filed import filed_differences
+
+    result.filed_notes = filed_differences(scope, grade, rows)
     return result
 
 
 def _compare_with_database(
-    result: Verification, scope: Scope, grade: int, manifest: dict[str, Any], members: dict[str, bytes]
+    result: Verification, scope: Scope, grade: int, manifest: dict[str, Any], rows: list[list[str]]
 ) -> None:
     counts = _state_counts(scope.students().filter(grade=grade))
     claimed = (manifest.get("counts") or {}).get("by_state") or {}
@@ -346,7 +354,7 @@ def _compare_with_database(
         if int(claimed.get(state, 0)) != counts[state]:
             result.problems.append(f"“{label}”人数不符：清单 {claimed.get(state, 0)} 人，数据库 {counts[state]} 人")
     # Compared without the 序号 column: one student fewer shifts every number after it.
-    listed = Counter(tuple(row[1:]) for row in _read_xlsx(members[ROSTER_XLSX]))
+    listed = Counter(tuple(row[1:]) for row in rows)
     actual = Counter(tuple(row[1:]) for row in _package_rows(scope, grade))
     extra, missing = listed - actual, actual - listed
     name_at = PACKAGE_COLUMNS.index("name") - 1
@@ -431,13 +439,19 @@ def package_receive(*, user: User, stream: Any, file_name: str, request: HttpReq
                 uploaded_by=user,
                 verdict=FilingPackage.Verdict.RECEIVED if result.ok else FilingPackage.Verdict.REJECTED,
                 reason=result.reason,
+                filed_notes=result.filed_notes,
                 manifest=result.manifest if isinstance(result.manifest, dict) else None,
             )
             audit_record(
                 actor=user,
                 action="filing.receive" if result.ok else "filing.reject",
                 obj=package,
-                after={"file": file_name, "sha256": package.file_sha256, "reason": result.reason},
+                after={
+                    "file": file_name,
+                    "sha256": package.file_sha256,
+                    "reason": result.reason,
+                    "filed_notes": result.filed_notes,
+                },
                 request=request,
             )
             if stored_name:

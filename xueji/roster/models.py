@@ -30,6 +30,9 @@ class FilingPackage(models.Model):
     verdict = models.CharField(_("结果"), max_length=16, choices=Verdict.choices)
     reason = models.TextField(_("原因"), blank=True)
     manifest = models.JSONField(null=True, blank=True)
+    # Where the package's approved students differ from the filed record of the grade's closed campaign
+    # (xueji.campaigns.filed), one sentence each; notes for the city, not part of the verdict.
+    filed_notes = models.JSONField(_("与备案记录的差异"), default=list, blank=True)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
