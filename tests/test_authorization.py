@@ -389,6 +389,7 @@ CASES += [
     Case("campaigns:close", kwargs=_campaign, allowed=CITY, in_scope={"city_admin"}),
     Case("campaigns:close", "post", _campaign, CITY, {"city_admin"}, ok=302),
     Case("campaigns:report", kwargs=_closed_campaign, allowed=CITY, in_scope={"city_admin"}),
+    Case("campaigns:filed", kwargs=lambda w: {"pk": open_campaign(w).pk}, allowed=ALL, in_scope=CAMPAIGN_SCOPE),
     Case("api:tokens", allowed=ALL),
     Case("api:tokens", "post", allowed=ALL, data={"name": "教务系统对接"}),
     # A token is its user's alone: everyone else, whatever the role, is told it does not exist.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from xueji.campaigns import views
+from xueji.campaigns import filed_views, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -21,4 +21,5 @@ urlpatterns = [
     path("<int:pk>/progress/", views.progress, name="progress"),
     path("<int:pk>/close/", views.close, name="close"),
     path("<int:pk>/report.<str:fmt>", views.report, name="report"),
+    path("<int:pk>/filed/", filed_views.filed_list, name="filed"),
 ]
