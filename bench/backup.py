@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -95,18 +93,9 @@ def main() -> None:
         return
     import bench_db  # type: ignore[import-not-found]
 
-    for label, url, drop in bench_db.targets():
-        try:
-            with tempfile.TemporaryDirectory(prefix="xueji-bench-") as data_dir:
-                out = subprocess.run(
-                    [sys.executable, __file__, "--students", str(args.students), "--files", str(args.files),
-                     "--child", url.replace("@DATA@", data_dir), data_dir],
-                    check=True, capture_output=True, text=True,
-                )  # fmt: skip
-        finally:
-            if drop:
-                drop()
-        result = json.loads(out.stdout.strip().splitlines()[-1])
+    for label, result, _stderr in bench_db.run_children(
+        __file__, ["--students", str(args.students), "--files", str(args.files)]
+    ):
         what = f"{args.students:,} students + {args.files} scans of 256 KB"
         for name, seconds in result["figures"].items():
             print(f"{label:10} {name:16} {what}: {seconds:6.2f} s")

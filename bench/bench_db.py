@@ -3,8 +3,13 @@ database is made beside the one named, and dropped by the returned callback)."""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import Any
 
 
 def _postgres(base_url: str) -> tuple[str, Callable[[], None]]:
@@ -61,3 +66,22 @@ def school_a():  # type: ignore[no-untyped-def]
     grade = Grade.objects.create(school=school, year=2026)
     school_class = SchoolClass.objects.create(school=school, grade=grade, offering=offering, name="2026级1班")
     return city, district, school, offering, school_class
+
+
+def run_children(script: str, args: list[str]) -> Iterator[tuple[str, Any, str]]:
+    """Run ``script`` with ``args --child URL DATA_DIR`` once per database in ``targets()``, each in a fresh data
+    folder (and a fresh PostgreSQL database, dropped afterwards); yield (label, the JSON of the child's last output
+    line, the child's stderr)."""
+    for label, url, drop in targets():
+        try:
+            with tempfile.TemporaryDirectory(prefix="xueji-bench-") as data_dir:
+                out = subprocess.run(
+                    [sys.executable, script, *args, "--child", url.replace("@DATA@", data_dir), data_dir],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+        finally:
+            if drop:
+                drop()
+        yield label, json.loads(out.stdout.strip().splitlines()[-1]), out.stderr

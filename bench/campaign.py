@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -158,18 +156,9 @@ def main() -> None:
         return
     import bench_db  # type: ignore[import-not-found]
 
-    for label, url, drop in bench_db.targets():
-        try:
-            with tempfile.TemporaryDirectory(prefix="xueji-bench-") as data_dir:
-                out = subprocess.run(
-                    [sys.executable, __file__, "--schools", str(args.schools), "--students", str(args.students),
-                     "--child", url.replace("@DATA@", data_dir), data_dir],
-                    check=True, capture_output=True, text=True,
-                )  # fmt: skip
-        finally:
-            if drop:
-                drop()
-        timings = json.loads(out.stdout.strip().splitlines()[-1])
+    for label, timings, _stderr in bench_db.run_children(
+        __file__, ["--schools", str(args.schools), "--students", str(args.students)]
+    ):
         for name, seconds in timings.items():
             figure = (
                 "" if name.startswith("(") else (f"{seconds * 1000:8.0f} ms" if seconds < 1 else f"{seconds:8.2f} s ")

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -98,18 +96,7 @@ def main() -> None:
         return
     import bench_db  # type: ignore[import-not-found]
 
-    for label, url, drop in bench_db.targets():
-        try:
-            with tempfile.TemporaryDirectory(prefix="xueji-bench-") as data_dir:
-                out = subprocess.run(
-                    [sys.executable, __file__, "--students", str(args.students), "--child",
-                     url.replace("@DATA@", data_dir), data_dir],
-                    check=True, capture_output=True, text=True,
-                )  # fmt: skip
-        finally:
-            if drop:
-                drop()
-        result = json.loads(out.stdout.strip().splitlines()[-1])
+    for label, result, _stderr in bench_db.run_children(__file__, ["--students", str(args.students)]):
         for name, (seconds, rate, megabytes, cpu) in result["figures"].items():
             size = f"{megabytes:6.1f} MB" if megabytes else " " * 9
             print(

@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -119,20 +117,10 @@ def main() -> None:
         return
     import bench_db  # type: ignore[import-not-found]
 
-    for label, url, drop in bench_db.targets():
-        try:
-            with tempfile.TemporaryDirectory(prefix="xueji-bench-") as data_dir:
-                out = subprocess.run(
-                    [sys.executable, __file__, "--students", str(args.students), "--child",
-                     url.replace("@DATA@", data_dir), data_dir, *(["--explain"] if args.explain else [])],
-                    check=True, capture_output=True, text=True,
-                )  # fmt: skip
-        finally:
-            if drop:
-                drop()
+    child_args = ["--students", str(args.students), *(["--explain"] if args.explain else [])]
+    for label, result, stderr in bench_db.run_children(__file__, child_args):
         if args.explain:
-            print(out.stderr, file=sys.stderr)
-        result = json.loads(out.stdout.strip().splitlines()[-1])
+            print(stderr, file=sys.stderr)
         for name, ms in result["figures"].items():
             print(f"{label:10} 统计 {args.students:,} students, {name:24} {ms:8.1f} ms")
 
