@@ -2,16 +2,18 @@
 abandoned, queueing abandoned jobs again, and removing old result files.
 
 Each job model has ``status``, ``heartbeat_at`` (refreshed while it runs) and, for jobs that leave a file,
-``stored_name`` and ``finished_at``; each job's own claim (a conditional update) decides which worker runs it."""
+``stored_name`` and ``finished_at``; every job model's status is "queued" until a worker claims it."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -19,6 +21,14 @@ def stale_before() -> datetime.datetime:
     """A running job whose worker has not reported since this moment is taken to be dead (killed, host lost)
     and may be claimed again. A step takes well under a second, so the default of two minutes is wide."""
     return timezone.now() - datetime.timedelta(seconds=settings.XUEJI_IMPORT_STALE_SECONDS)
+
+
+def job_claim(model: type[models.Model], job_id: int, *, running: Iterable[str], **claimed: Any) -> bool:
+    """Take the job for this worker: a queued one, or one in a ``running`` state whose heartbeat went stale. One
+    conditional update, so two workers racing for the same job agree on one winner; ``claimed`` holds the fields
+    it sets (the running state, counters), beside a fresh heartbeat."""
+    claimable = Q(status="queued") | Q(status__in=list(running), heartbeat_at__lt=stale_before())
+    return model._default_manager.filter(claimable, pk=job_id).update(heartbeat_at=timezone.now(), **claimed) == 1
 
 
 def jobs_requeue_stale(model: type[models.Model], *, running: Iterable[str], enqueue: Callable[[int], object]) -> int:

@@ -3,11 +3,11 @@ workbook, resuming after a dead worker, the claim, and the command line."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from tests.admissions.helpers import person_id, school_a_row, workbook
@@ -16,6 +16,7 @@ from xueji.admissions import imports
 from xueji.admissions.models import AdmissionRecord, ImportFailure, ImportJob
 from xueji.audit.models import AuditEvent
 from xueji.cli import main as cli_main
+from xueji.jobs import stale_before
 
 
 def upload(client, path: Path, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
@@ -179,7 +180,7 @@ def test_a_resumed_job_finishes_with_exact_counts_and_writes_no_row_twice(
     job.refresh_from_db()
     assert (job.status, job.committed_rows, job.created_count, job.failed_count) == ("running", 20, 18, 2)
     assert not imports.import_job_claim(job.pk)  # its heartbeat is fresh: nobody else may take it yet
-    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - imports.stale_after() * 2)
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=stale_before() - timedelta(minutes=2))
     assert imports.import_jobs_requeue_stale() == 1  # the task queue gets a new task for it
     monkeypatch.setattr(imports, "_write_batch_once", real)
     imports.import_job_run(job.pk)

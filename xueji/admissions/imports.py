@@ -14,20 +14,19 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from xueji.admissions.bulk import insert_and_update, insert_failures, people_found
 from xueji.admissions.models import AdmissionRecord, ImportJob
 from xueji.admissions.services import ExistingPerson, SchoolChoices, conflict_error
 from xueji.audit.services import audit_record
-from xueji.jobs import jobs_requeue_stale
+from xueji.jobs import job_claim, jobs_requeue_stale
 from xueji.orgs.models import School, User
 from xueji.orgs.selectors import school_catalog
 from xueji.records.check import CheckReport, RowReport, write_annotated
@@ -55,12 +54,6 @@ READER_PROCESS_MIN_BYTES = 512 * 1024
 # stored file is only ever written there: the job reads it without inflating every entry a second time.
 RUN_LIMITS = replace(DEFAULT_LIMITS, verify_unpacked=False)
 BATCH_ATTEMPTS = 3  # a batch that loses a race with another import of the same person is read again
-
-
-def stale_after() -> timedelta:
-    """A running job whose worker has not reported for this long is taken to be dead and may be claimed
-    again. A batch takes well under a second, so the default of two minutes leaves a wide margin."""
-    return timedelta(seconds=getattr(settings, "XUEJI_IMPORT_STALE_SECONDS", 120))
 
 
 def file_sha256(path: Path) -> str:
@@ -116,14 +109,14 @@ def enqueue_import(job_id: int) -> None:
 def import_job_claim(job_id: int) -> bool:
     """Take the job for this worker: a queued job, or a running one whose worker went silent. The
     conditional update makes two workers racing for the same job agree on one winner."""
-    now = timezone.now()
-    claimable = Q(status=ImportJob.Status.QUEUED) | Q(
-        status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - stale_after()
+    return job_claim(
+        ImportJob,
+        job_id,
+        running=[ImportJob.Status.RUNNING],
+        status=ImportJob.Status.RUNNING,
+        started_at=timezone.now(),
+        attempts=F("attempts") + 1,
     )
-    claimed = ImportJob.objects.filter(claimable, pk=job_id).update(
-        status=ImportJob.Status.RUNNING, heartbeat_at=now, started_at=now, attempts=F("attempts") + 1
-    )
-    return claimed == 1
 
 
 def _keep(

@@ -13,10 +13,10 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from xueji.jobs import jobs_requeue_stale, stale_before
+from xueji.jobs import job_claim, jobs_requeue_stale
 from xueji.orgs.models import Region, Role, User
 from xueji.reconcile.models import RosterLoadJob
 from xueji.reconcile.rosterfile import RosterFileError
@@ -86,12 +86,8 @@ def roster_load_jobs_requeue_stale() -> int:
 def roster_load_job_run(job_id: int) -> None:
     """The background side: claim the job (a conditional update, so two workers never both run it), check the
     whole file with progress, write it in one transaction, record the load or the reasons, drop the upload."""
-    running = (RosterLoadJob.Status.CHECKING, RosterLoadJob.Status.WRITING)
-    claimable = Q(status=RosterLoadJob.Status.QUEUED) | Q(status__in=running, heartbeat_at__lt=stale_before())
-    claimed = RosterLoadJob.objects.filter(claimable, pk=job_id).update(
-        status=RosterLoadJob.Status.CHECKING, processed_rows=0, heartbeat_at=timezone.now()
-    )
-    if claimed != 1:
+    running = [RosterLoadJob.Status.CHECKING, RosterLoadJob.Status.WRITING]
+    if not job_claim(RosterLoadJob, job_id, running=running, status=RosterLoadJob.Status.CHECKING, processed_rows=0):
         return
     job = RosterLoadJob.objects.select_related("city", "created_by").get(pk=job_id)
     path = uploads_dir() / job.stored_name

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from xueji.jobs import job_files_sweep, jobs_requeue_stale, stale_before
+from xueji.jobs import job_claim, job_files_sweep, jobs_requeue_stale
 from xueji.orgs.models import Region, Role, User
 from xueji.orgs.selectors import schools_visible_to
 from xueji.roster.filing import Scope, package_build, scope_of_district, scope_of_school
@@ -90,12 +90,8 @@ def _step(job_id: int, label: str) -> None:
 
 def package_job_run(job_id: int) -> None:
     """Claim the job (a conditional update: two workers never both build it), build, keep the file, finish."""
-    stale = Q(status=PackageJob.Status.RUNNING, heartbeat_at__lt=stale_before())
-    claimable = Q(status=PackageJob.Status.QUEUED) | stale
-    claimed = PackageJob.objects.filter(claimable, pk=job_id).update(
-        status=PackageJob.Status.RUNNING, heartbeat_at=timezone.now()
-    )
-    if claimed != 1:
+    running = [PackageJob.Status.RUNNING]
+    if not job_claim(PackageJob, job_id, running=running, status=PackageJob.Status.RUNNING):
         return
     job = PackageJob.objects.select_related("user").get(pk=job_id)
     scope = _scope_for(job)

@@ -22,14 +22,14 @@ from typing import IO, Any
 import orjson
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet, TextField
+from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils import timezone
 
 from xueji.admissions.selectors import HIDDEN, can_see_personal_data, is_personal_field, mask_id_number, mask_student_no
 from xueji.audit.services import audit_record
-from xueji.jobs import job_files_sweep, jobs_requeue_stale, stale_before
+from xueji.jobs import job_claim, job_files_sweep, jobs_requeue_stale
 from xueji.orgs.models import User
 from xueji.records.catalog import FIELDS, Kind
 from xueji.records.check import neutralise
@@ -292,11 +292,7 @@ def export_files_sweep(keep_days: int = 7) -> int:
 def export_job_run(job_id: int) -> None:
     """The background side: claim the job (a conditional update, so two workers never both run it), write the
     file with the user's scope and masking as they are now, report progress, then audit and finish."""
-    claimable = Q(status=ExportJob.Status.QUEUED) | Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=stale_before())
-    claimed = ExportJob.objects.filter(claimable, pk=job_id).update(
-        status=ExportJob.Status.RUNNING, heartbeat_at=timezone.now()
-    )
-    if claimed != 1:
+    if not job_claim(ExportJob, job_id, running=[ExportJob.Status.RUNNING], status=ExportJob.Status.RUNNING):
         return
     job = ExportJob.objects.select_related("user").get(pk=job_id)
     user = job.user
