@@ -35,21 +35,12 @@ def required_materials(has_name_changes: bool) -> list[str]:
     return [str(k) for k in kinds]
 
 
-@dataclass
-class SchoolProgress:
-    school_id: int
-    code: str
-    name: str
-    district_id: int
-    district_name: str
-    students: int = 0
-    unsubmitted: int = 0
-    in_review: int = 0
-    past_district: int = 0
-    approved: int = 0
-    required: list[str] = field(default_factory=list)
-    received: dict[str, datetime.date] = field(default_factory=dict)
-    stages: list[Stage] = field(default_factory=list)
+class _MaterialsAndStages:
+    """What a school's and a district's progress row share: the materials owed and received, and the stages."""
+
+    required: list[str]
+    received: dict[str, datetime.date]
+    stages: list[Stage]
 
     @property
     def missing(self) -> list[str]:
@@ -64,7 +55,24 @@ class SchoolProgress:
 
 
 @dataclass
-class DistrictProgress:
+class SchoolProgress(_MaterialsAndStages):
+    school_id: int
+    code: str
+    name: str
+    district_id: int
+    district_name: str
+    students: int = 0
+    unsubmitted: int = 0
+    in_review: int = 0
+    past_district: int = 0
+    approved: int = 0
+    required: list[str] = field(default_factory=list)
+    received: dict[str, datetime.date] = field(default_factory=dict)
+    stages: list[Stage] = field(default_factory=list)
+
+
+@dataclass
+class DistrictProgress(_MaterialsAndStages):
     district_id: int
     code: str
     name: str
@@ -80,17 +88,6 @@ class DistrictProgress:
     @property
     def approved(self) -> int:
         return sum(s.approved for s in self.schools)
-
-    @property
-    def missing(self) -> list[str]:
-        return [k for k in self.required if k not in self.received]
-
-    @property
-    def missing_labels(self) -> list[str]:
-        return [str(Material(k).label) for k in self.missing]
-
-    def stage(self, key: str) -> Stage:
-        return next(s for s in self.stages if s.key == key)
 
 
 def _day(moment: datetime.datetime | None) -> datetime.date | None:
