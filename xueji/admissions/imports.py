@@ -42,6 +42,7 @@ from xueji.records.workbook import (
     save_upload,
     sniff_format,
 )
+from xueji.storage import private_dir
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +66,7 @@ def file_sha256(path: Path) -> str:
 
 
 def imports_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir("imports")
 
 
 def import_job_create(

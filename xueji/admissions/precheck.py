@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from django.conf import settings
-
 from xueji.orgs.models import School
 from xueji.orgs.selectors import school_catalog
 from xueji.records.check import CheckReport, check_file, write_annotated
 from xueji.records.context import RowContext
 from xueji.records.workbook import WorkbookError, save_upload
+from xueji.storage import private_dir
 
 KEEP_SECONDS = 24 * 3600
 
@@ -31,9 +30,7 @@ class PrecheckResult:
 
 
 def precheck_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "precheck"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir("precheck")
 
 
 def _sweep(folder: Path) -> None:

@@ -9,10 +9,10 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from xueji.reconcile.namechange import evidence_type
+from xueji.storage import private_dir
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MAX_ATTACHMENTS = 10
@@ -30,9 +30,7 @@ ACCEPTED = "PDF、Word（doc/docx）、Excel（xls/xlsx）、ODF（odt/ods）、
 
 
 def attachments_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "campaigns"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir("campaigns")
 
 
 def _zip_kind(path: Path) -> tuple[str, str] | None:

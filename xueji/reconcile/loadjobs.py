@@ -22,6 +22,7 @@ from xueji.reconcile.models import RosterLoadJob
 from xueji.reconcile.rosterfile import RosterFileError
 from xueji.reconcile.services import roster_load
 from xueji.records.workbook import save_upload
+from xueji.storage import private_dir
 
 logger = logging.getLogger(__name__)
 SHOWN_ERRORS = 20
@@ -33,9 +34,7 @@ def roster_inline_limit() -> int:
 
 
 def uploads_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "roster_uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir("roster_uploads")
 
 
 def roster_jobs_visible_to(user: User) -> QuerySet[RosterLoadJob]:

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -18,6 +17,7 @@ from django.utils import timezone
 from xueji.audit.services import audit_record
 from xueji.orgs.models import Role, User
 from xueji.reconcile.models import NameChange, NameChangeFile
+from xueji.storage import private_dir
 from xueji.students.models import Student
 from xueji.students.selectors import students_visible_to
 
@@ -32,9 +32,7 @@ SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
 
 
 def evidence_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "name_changes"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir("name_changes")
 
 
 def name_changes_visible_to(user: User) -> QuerySet[NameChange]:

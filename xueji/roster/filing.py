@@ -26,7 +26,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -39,6 +38,7 @@ from xueji.orgs.models import Region, School, User
 from xueji.records.workbook import Limits, WorkbookError, check_archive, new_workbook
 from xueji.roster.models import FilingPackage
 from xueji.roster.printing import STATE_LABELS, roster_document, roster_pdf_bytes, roster_rows, roster_students
+from xueji.storage import private_dir
 from xueji.students.models import State, Student
 
 FORMAT = "xueji-filing-package"
@@ -387,9 +387,7 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
 
 
 def packages_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "filings"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir("filings")
 
 
 def package_file(package: FilingPackage) -> Path | None:

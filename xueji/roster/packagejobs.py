@@ -21,6 +21,7 @@ from xueji.orgs.models import Region, Role, User
 from xueji.orgs.selectors import schools_visible_to
 from xueji.roster.filing import Scope, package_build, scope_of_district, scope_of_school
 from xueji.roster.models import PackageJob
+from xueji.storage import private_dir
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +32,7 @@ def package_inline_limit() -> int:
 
 
 def package_jobs_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "filings_out"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir("filings_out")
 
 
 def package_jobs_visible_to(user: User) -> QuerySet[PackageJob]:

@@ -36,6 +36,7 @@ from xueji.records.check import neutralise
 from xueji.records.codes import code_table, country_table
 from xueji.records.workbook import write_text_sheet
 from xueji.reference.models import CatalogMajor
+from xueji.storage import private_dir
 from xueji.students.models import ExportJob, State, Student
 from xueji.students.selectors import student_filter, students_visible_to
 
@@ -247,9 +248,7 @@ def export_now(
 
 
 def exports_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "exports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir("exports")
 
 
 def export_jobs_visible_to(user: User) -> QuerySet[ExportJob]:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -36,6 +34,7 @@ from xueji.orgs.selectors import (
 from xueji.orgs.views import AuthedRequest, roles_required
 from xueji.records.catalog import FIELDS, FIELDS_BY_KEY
 from xueji.records.workbook import WorkbookError, save_upload
+from xueji.storage import private_dir
 from xueji.students import edits, exports, services
 from xueji.students.forms import batch_form, batch_rows, student_initial
 from xueji.students.legacy import legacy_import
@@ -445,9 +444,7 @@ def archive(request: AuthedRequest) -> HttpResponse:
         if upload is None:
             messages.error(request, "请选择原系统导出的文件（xlsx、xls、ods 或 csv）")
             return redirect("students:archive")
-        folder = Path(settings.MEDIA_ROOT) / "legacy"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}-upload"
+        path = private_dir("legacy") / f"{uuid.uuid4().hex}-upload"
         try:
             save_upload(upload, path)  # type: ignore[arg-type]
             result = legacy_import(path=path, school=school, actor=user)
