@@ -30,8 +30,11 @@ def _postgres(base_url: str) -> tuple[str, Callable[[], None]]:
 
 
 def targets() -> list[tuple[str, str, Callable[[], None] | None]]:
-    """(label, DATABASE_URL, drop) for each database; "@DATA@" in a URL stands for the run's data folder."""
-    found: list[tuple[str, str, Callable[[], None] | None]] = [("SQLite", "sqlite:///@DATA@/bench.sqlite3", None)]
+    """(label, DATABASE_URL, drop) for each database; "@DATA@" in a URL stands for the run's data folder.
+    XUEJI_BENCH_SKIP_SQLITE=1 runs PostgreSQL only (when profiling it)."""
+    found: list[tuple[str, str, Callable[[], None] | None]] = []
+    if not os.environ.get("XUEJI_BENCH_SKIP_SQLITE"):
+        found.append(("SQLite", "sqlite:///@DATA@/bench.sqlite3", None))
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         url, drop = _postgres(os.environ["DATABASE_URL"])
         found.append(("PostgreSQL", url, drop))

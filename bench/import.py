@@ -64,9 +64,11 @@ def child(database_url: str, data_dir: str, source: str) -> None:
     for label in ("first", "again"):
         with open(source, "rb") as stream:
             job = import_job_create(actor=None, school=school, stream=stream, file_name="bench.xlsx", enqueue=False)
+        cpu = _cpu_seconds()
         started = time.perf_counter()
         job = import_job_run(job.pk)
         seconds = time.perf_counter() - started
+        cpu = {key: value - cpu[key] for key, value in _cpu_seconds().items()}
         results.append(
             {
                 "run": label,
@@ -76,11 +78,33 @@ def child(database_url: str, data_dir: str, source: str) -> None:
                 "created": job.created_count,
                 "updated": job.updated_count,
                 "failed": job.failed_count,
+                "cpu": cpu,
             }
         )
     peak_kib = _own_peak_kib()
     reader_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the reader process (records/reader.py)
     print(json.dumps({"runs": results, "peak_rss_mib": peak_kib / 1024, "reader_rss_mib": reader_kib / 1024}))
+
+
+def _cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by this process (the job), its finished children (the reader) and, on
+    PostgreSQL, the server process serving this connection (read from /proc: the server is on this machine)."""
+    from django.db import connection
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    found = {"job": own.ru_utime + own.ru_stime, "reader": children.ru_utime + children.ru_stime, "server": 0.0}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            found["server"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass
+    return found
 
 
 def _own_peak_kib() -> int:
@@ -110,6 +134,7 @@ def run_child(database_url: str, source: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--file", type=Path, help="import this workbook instead of making one (--rows is then its size)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -119,7 +144,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="xueji-bench-file-") as folder:
         source = Path(folder) / "bench.xlsx"
-        make_workbook(source, args.rows)
+        if args.file:
+            source = args.file.resolve()
+        else:
+            make_workbook(source, args.rows)
         started = time.perf_counter()
         bare_read(source)
         floor = time.perf_counter() - started
@@ -139,6 +167,12 @@ def main() -> None:
                     f"{label:10} {run['run']:5}: {run['seconds']:6.2f} s  {rate:8.0f} rows/s  "
                     f"{run['seconds'] / floor:5.1f}x bare read  "
                     f"(新增 {run['created']}, 更新 {run['updated']}, 失败 {run['failed']}, {run['status']})"
+                )
+                cpu = run["cpu"]
+                print(
+                    f"{'':10} {'':5}  CPU: job {cpu['job']:.2f} s, reader {cpu['reader']:.2f} s"
+                    + (f", database server {cpu['server']:.2f} s" if cpu["server"] else "")
+                    + f"; total {sum(cpu.values()):.2f} s on {os.cpu_count()} cores"
                 )
             print(
                 f"{label:10} peak RSS {result['peak_rss_mib']:.0f} MiB (the job), "
