@@ -17,6 +17,7 @@ from xueji.admissions.models import AdmissionRecord, ImportFailure, ImportJob
 from xueji.audit.models import AuditEvent
 from xueji.cli import main as cli_main
 from xueji.jobs import stale_before
+from xueji.records import reader
 
 
 def upload(client, path: Path, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
@@ -257,3 +258,82 @@ def test_a_large_file_is_read_in_a_second_process_with_the_same_outcome(
     job = imports.import_job_run(_queued_job(world, broken).pk)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and "缺少必填列" in job.error_message
+
+
+def test_a_large_xlsx_read_in_two_parts_has_the_outcome_of_one_reader(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From READER_SPLIT_MIN_BYTES on, two reader processes parse half of the sheet each (records/split.py).
+    Counts, reasons and the failure workbook are those of one reader: an ID number of the first half repeated
+    in the second half fails there, naming the first row, and rows refused by the database side come back
+    as submitted."""
+    monkeypatch.setattr(imports, "READER_PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(imports, "READER_SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(imports, "BATCH_SIZE", 4)
+    enrolled = school_a_row(90)
+    imports.import_job_run(_queued_job(world, workbook(tmp_path / "a.xlsx", [enrolled])).pk)
+    AdmissionRecord.objects.filter(id_number=enrolled["id_number"]).update(state=AdmissionRecord.State.CHECKED_IN)
+    rows = [school_a_row(n) for n in range(1, 41)]
+    rows[2]["ethnicity"] = "火星族"  # sheet row 4
+    rows[35]["ethnicity"] = "火星族"  # sheet row 37
+    rows[29] = {**rows[4], "name": "重复者"}  # sheet row 31 repeats row 6's ID number
+    rows[33] = {**enrolled, "name": "王已报"}  # sheet row 35: valid in the file, refused by the database side
+    path = workbook(tmp_path / "b.xlsx", rows)
+
+    from tests.records.test_split import parts
+
+    cut, _ = parts(path, tmp_path)
+    assert cut is not None and 6 < cut < 31  # the repeated ID number is in the second part
+    used: list[tuple[int | None, int]] = []
+    start = reader.BatchReader._start
+
+    def spy(self: reader.BatchReader, *, split: bool) -> None:
+        start(self, split=split)
+        used.append((self.info.cut, len(self._children)))
+
+    monkeypatch.setattr(reader.BatchReader, "_start", spy)
+    job = imports.import_job_run(_queued_job(world, path).pk)
+    assert used == [(cut, 2)]  # read by two processes, cut where the test expects
+    assert (job.status, job.total_rows, job.created_count, job.updated_count, job.failed_count) == (
+        "done", 40, 36, 0, 4,
+    )  # fmt: skip
+    reasons = {f.row_number: " ".join(r["message"] for r in f.reasons) for f in job.failures.all()}
+    assert sorted(reasons) == [4, 31, 35, 37]
+    assert "与第6行身份证件号重复" in reasons[31]
+    assert AdmissionRecord.objects.get(id_number=rows[4]["id_number"]).name == rows[4]["name"]
+    path = imports.import_failure_path(job)
+    assert path is not None
+    failed = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    header = failed[0]
+    assert [(r[header.index("★姓名")], r[header.index("原行号")]) for r in failed[1:]] == [
+        (rows[2]["name"], 4), ("重复者", 31), ("王已报", 35), (rows[35]["name"], 37),
+    ]  # fmt: skip
+    assert not list(tmp_path.parent.glob(".xueji-parts-*")) and not list(imports.imports_dir().glob(".xueji-parts-*"))
+
+
+def test_a_large_xlsx_that_cannot_be_cut_is_read_whole(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sheet the cutter does not fully understand (here: an XML comment among its rows) is read by one
+    process, with the same outcome."""
+    monkeypatch.setattr(imports, "READER_PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(imports, "READER_SPLIT_MIN_BYTES", 0)
+    from tests.records.test_split import edit_sheet
+
+    rows = [school_a_row(n) for n in range(1, 31)]
+    rows[25]["ethnicity"] = "火星族"
+    path = edit_sheet(
+        workbook(tmp_path / "c.xlsx", rows), lambda xml: xml.replace(b"</sheetData>", b"<!-- x --></sheetData>")
+    )
+    used: list[tuple[int | None, int]] = []
+    start = reader.BatchReader._start
+
+    def spy(self: reader.BatchReader, *, split: bool) -> None:
+        start(self, split=split)
+        used.append((self.info.cut, len(self._children)))
+
+    monkeypatch.setattr(reader.BatchReader, "_start", spy)
+    job = imports.import_job_run(_queued_job(world, path).pk)
+    assert used == [(None, 1)]
+    assert (job.status, job.total_rows, job.created_count, job.failed_count) == ("done", 30, 29, 1)
+    assert list(job.failures.values_list("row_number", flat=True)) == [27]

@@ -51,6 +51,9 @@ KEEP_FAILED_ROWS = 20_000
 # Files from this size on are read and validated in a child process while this one writes (reader.py); a
 # small file is done before a process would have started.
 READER_PROCESS_MIN_BYTES = 512 * 1024
+# An xlsx from this size on (about 15,000 rows) is parsed by two reader processes, half of the sheet each
+# (records/split.py): the parse is the longest step of a large import, and one core would do it alone.
+READER_SPLIT_MIN_BYTES = 4 * 1024 * 1024
 # The upload was inflated once to prove its declared sizes when it was stored (import_job_create), and the
 # stored file is only ever written there: the job reads it without inflating every entry a second time.
 RUN_LIMITS = replace(DEFAULT_LIMITS, verify_unpacked=False)
@@ -239,6 +242,7 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
             keep_limit=KEEP_FAILED_ROWS,
             in_process=source.stat().st_size < READER_PROCESS_MIN_BYTES,
             limits=RUN_LIMITS,
+            split_from_bytes=READER_SPLIT_MIN_BYTES,
         ) as reader:
             table = reader.info.table()
             total = table.estimated_rows

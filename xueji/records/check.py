@@ -123,22 +123,24 @@ def check_rows(table: Table, ctx: RowContext) -> Iterator[tuple[int, dict[str, o
 
 
 def check_rows_with_cells(
-    table: Table, ctx: RowContext
+    table: Table, ctx: RowContext, *, duplicates: bool = True
 ) -> Iterator[tuple[int, dict[str, object], list[FieldError], list[object]]]:
     """``check_rows`` plus each row's cells as read: the import keeps the failed ones for its failure
-    workbook instead of reading the file a second time."""
+    workbook instead of reading the file a second time. ``duplicates=False`` leaves the same ID number twice
+    in the file to the caller (the import's reader, which may read a file in two parts: reader.py)."""
     # The validator reads the cells in place: no dict per row (100,000-row files, see bench/validate.py).
     keys: list[str | None] = [None] * (max((c.index for c in table.columns), default=-1) + 1)
     for column in table.columns:
         keys[column.index] = column.field.key if column.field else None
     validate = RowValidator(ctx).for_columns(keys)
-    duplicates = DuplicateIdTracker()
+    tracker = DuplicateIdTracker() if duplicates else None
     for number, cells in table.rows():
         clean, errors = validate(cells)
-        duplicate = duplicates.check(number, clean.get("id_number"))
-        if duplicate is not None:
-            errors.append(duplicate)
-            del clean["id_number"]
+        if tracker is not None:
+            duplicate = tracker.check(number, clean.get("id_number"))
+            if duplicate is not None:
+                errors.append(duplicate)
+                del clean["id_number"]
         yield number, clean, errors, cells
 
 

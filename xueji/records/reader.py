@@ -9,6 +9,12 @@ The caller acknowledges each batch with the row numbers it refused on its own (a
 elsewhere): the reader keeps the cells of the rows it sent until they are acknowledged, and hands back the
 refused ones at the end, so that the failure workbook has every failed row as submitted without reading the
 file again. The same code runs in-process for small files, where starting a process is not worth it.
+
+A large xlsx is read by two child processes, each parsing one part of the sheet (records/split.py), since the
+parse of a whole sheet is the longest step and one core would do it while the other waits. Their batches are
+handed to the caller in file order, and the same ID number twice in the file is found here, in the caller's
+process, over the rows of both parts in order (as ``check_rows_with_cells`` does for one part). When the two
+parts do not agree on the header, or either cannot be made, the file is read whole by one child, as before.
 """
 
 from __future__ import annotations
@@ -16,14 +22,17 @@ from __future__ import annotations
 import datetime
 import pickle
 import queue
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
+import zipfile
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -33,12 +42,15 @@ import orjson
 
 from xueji.records.check import check_rows_with_cells
 from xueji.records.context import RowContext
-from xueji.records.validator import ERROR, FieldError
+from xueji.records.split import sheet_part
+from xueji.records.validator import ERROR, DuplicateIdTracker, FieldError
 from xueji.records.workbook import DEFAULT_LIMITS, Format, Limits, Table, WorkbookError, _build_columns, open_table
 
 # (sheet row number, the values of the caller's ``columns``, every clean value as JSON text, problems); values
 # and JSON are None for a row with errors. Plain values cross the pipe far cheaper than the clean dicts.
 Row = tuple[int, tuple[Any, ...] | None, str | None, list[FieldError]]
+# A Row as the reader sends it: with the row's clean ID number (None if it has none), for the duplicate check.
+_Checked = tuple[int, tuple[Any, ...] | None, str | None, list[FieldError], str | None]
 Cells = tuple[int, list[object]]  # (sheet row number, the row's cells as read)
 
 
@@ -53,9 +65,10 @@ class SheetInfo:
     first_column: int
     preamble: list[list[object]]
     estimated_rows: int | None
+    cut: int | None = None  # read as a part of the sheet (records/split.py): where the second part starts
 
     @classmethod
-    def of(cls, table: Table, header: list[object]) -> SheetInfo:
+    def of(cls, table: Table, header: list[object], cut: int | None = None) -> SheetInfo:
         return cls(
             table.format,
             table.sheet_name,
@@ -64,7 +77,14 @@ class SheetInfo:
             table.first_column,
             table.preamble,
             table.estimated_rows,
+            cut,
         )
+
+    def same_header(self, other: SheetInfo) -> bool:
+        """Whether two parts of a sheet found the same header in the same place."""
+        return (self.format, self.sheet_name, self.header_row, self.header, self.first_column, self.preamble) == (
+            other.format, other.sheet_name, other.header_row, other.header, other.first_column, other.preamble,
+        )  # fmt: skip
 
     def table(self) -> Table:
         """The file's table without rows: what ``write_annotated`` needs besides the rows it is given."""
@@ -93,7 +113,9 @@ def _plain(value: object) -> object:
 
 class _Producer:
     """Reads and checks the file batch by batch, skipping the first ``skip`` rows (already committed by an
-    earlier run; they are still checked, so that a later duplicate of one of them is recognised)."""
+    earlier run; their ID numbers are still sent, so that a later duplicate of one of them is recognised).
+    With ``part`` (0 or 1) it reads only that part of the sheet (records/split.py), written into ``work_dir``;
+    the first part reads the whole file when the sheet cannot be cut, the second then reads nothing."""
 
     def __init__(
         self,
@@ -104,39 +126,62 @@ class _Producer:
         batch_size: int,
         keep_limit: int,
         limits: Limits,
+        part: int | None = None,
+        work_dir: str | None = None,
     ):
         self.path, self.ctx, self.columns, self.skip, self.batch_size = path, ctx, tuple(columns), skip, batch_size
-        self.keep_limit, self.limits = keep_limit, limits
+        self.keep_limit, self.limits, self.part, self.work_dir = keep_limit, limits, part, work_dir
         self.count = 0
+        self._from_row = 0  # the second part's rows before this are the header area, read again
         self._table: Table | None = None
         self._sent: deque[dict[int, list[object]]] = deque()  # cells of the rows sent, per unacknowledged batch
         self._refused: list[Cells] | None = []
 
-    def open(self) -> SheetInfo:
-        self._table = open_table(self.path, self.limits)
+    def open(self) -> SheetInfo | None:
+        """What the file is, or None for a second part when the sheet is not cut."""
+        path, cut = self.path, None
+        if self.part is not None and self.work_dir is not None:
+            out = Path(self.work_dir) / f"part{self.part}.xlsx"
+            limits = self.limits
+            cut = sheet_part(
+                path, out, part=self.part, head_rows=limits.header_search_rows, max_rows=limits.max_rows,
+                min_sheet_bytes=0,
+            )  # fmt: skip
+            if cut is None and self.part == 1:
+                return None
+            if cut is not None:
+                path = str(out)
+                self._from_row = cut if self.part == 1 else 0
+        self._table = open_table(path, self.limits)
         # The header row again, as cells in their places (blank where no column was read).
         header: list[object] = [""] * (max((c.index for c in self._table.columns), default=-1) + 1)
         for column in self._table.columns:
             header[column.index] = column.header
-        return SheetInfo.of(self._table, header)
+        return SheetInfo.of(self._table, header, cut)
 
-    def batches(self) -> Iterator[tuple[list[Row], list[Cells]]]:
+    def batches(self) -> Iterator[tuple[list[_Checked], list[Cells]]]:
         """(rows, the cells of the rows with errors) per batch."""
         assert self._table is not None
-        rows: list[Row] = []
+        rows: list[_Checked] = []
         failed: list[Cells] = []
         sent: dict[int, list[object]] = {}
-        skip, columns = self.skip, self.columns
-        for number, clean, errors, cells in check_rows_with_cells(self._table, self.ctx):
-            self.count += 1
-            if self.count <= skip:
+        skip, columns, from_row = self.skip, self.columns, self._from_row
+        for number, clean, errors, cells in check_rows_with_cells(self._table, self.ctx, duplicates=False):
+            if number < from_row:
                 continue
-            if errors and any(e.severity == ERROR for e in errors):
-                rows.append((number, None, None, errors))
+            self.count += 1
+            id_number = clean.get("id_number")
+            if not isinstance(id_number, str):
+                id_number = None
+            if self.count <= skip:
+                rows.append((number, None, None, [], id_number))  # for the caller's duplicate check only
+            elif errors and any(e.severity == ERROR for e in errors):
+                rows.append((number, None, None, errors, id_number))
                 failed.append((number, cells))
             else:
                 get = clean.get
-                rows.append((number, tuple([_plain(get(key)) for key in columns]), json_text(clean), errors))
+                values = tuple([_plain(get(key)) for key in columns])
+                rows.append((number, values, json_text(clean), errors, id_number))
                 sent[number] = cells
             if len(rows) >= self.batch_size:
                 self._sent.append(sent)
@@ -159,10 +204,54 @@ class _Producer:
         return self._refused
 
 
+class _Child:
+    """A reader process: a fresh interpreter running this module (not multiprocessing's spawn, which would run
+    the caller's main script again), talking over a socket pair."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "xueji.records.reader", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+            )
+            self.conn = Connection(ours.detach())
+        self.count = 0
+
+    def receive(self, *expected: str) -> tuple[Any, ...]:
+        try:
+            message = self.conn.recv()
+        except EOFError:
+            raise RuntimeError("the reader process ended without an answer") from None
+        if message[0] == "error":
+            raise WorkbookError(message[1])
+        if message[0] == "crash":
+            raise RuntimeError(f"the reader process failed:\n{message[1]}")
+        if message[0] not in expected:
+            raise RuntimeError(f"the reader process sent {message[0]!r}, expected {expected}")
+        return message  # type: ignore[no-any-return]
+
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the process: it ends when it finds the connection closed; ``kill`` for one not worth waiting for."""
+        self.conn.close()
+        if kill:
+            self.process.kill()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 class BatchReader:
     """Iterate for (rows, failed rows' cells) per batch, each good row giving the clean values of ``columns``
     (dates as ISO text) and all of them as JSON; ``ack`` each batch after writing it; ``finish`` for the
-    row count and the refused rows' cells. Use as a context manager: leaving it stops the child process."""
+    row count and the refused rows' cells. Use as a context manager: leaving it stops the child processes.
+
+    ``split_from_bytes``: an xlsx of at least this size (and no ``skip``) is read in two parts by two processes.
+    A row whose ID number an earlier row of the file has fails here, as in ``check_rows_with_cells``; when it
+    was otherwise good, its number is among those to ``ack`` as refused, like the rows the writer refuses."""
 
     def __init__(
         self,
@@ -175,37 +264,64 @@ class BatchReader:
         keep_limit: int = 20_000,
         in_process: bool = False,
         limits: Limits = DEFAULT_LIMITS,
+        split_from_bytes: int | None = None,
     ):
-        args = (str(path), ctx, tuple(columns), skip, batch_size, keep_limit, limits)
+        self._args = (str(path), ctx, tuple(columns), skip, batch_size, keep_limit, limits)
         self._producer: _Producer | None = None
-        self._process: Any = None
-        self._conn: Connection | None = None
+        self._children: list[_Child] = []
+        self._pending: deque[_Child | None] = deque()  # whose batch each unacknowledged one is
+        self._duplicates = DuplicateIdTracker()
+        self._work_dir: str | None = None
         if not in_process:
-            # A fresh interpreter running this module (not multiprocessing's spawn, which would run the
-            # caller's main script again), talking over a socket pair.
-            ours, theirs = socket.socketpair()
-            with ours, theirs:
-                try:
-                    self._process = subprocess.Popen(
-                        [sys.executable, "-m", "xueji.records.reader", str(theirs.fileno())],
-                        pass_fds=(theirs.fileno(),),
-                        stdin=subprocess.DEVNULL,
-                    )
-                except OSError:  # no interpreter to start (an embedded Python): read here instead
-                    in_process = True
-                else:
-                    self._conn = Connection(ours.detach())
+            try:
+                self._start(
+                    split=split_from_bytes is not None
+                    and skip == 0
+                    and Path(path).stat().st_size >= split_from_bytes
+                    and zipfile.is_zipfile(path)
+                )
+            except OSError:  # no interpreter to start (an embedded Python): read here instead
+                self.close()
+                in_process = True
+            except BaseException:
+                self.close()
+                raise
         if in_process:
-            self._producer = _Producer(*args)
-            self.info = self._producer.open()
-            return
-        assert self._conn is not None
-        try:
-            self._conn.send(args)
-            self.info = self._receive("info")[1]
-        except BaseException:
-            self.close()
-            raise
+            self._producer = _Producer(*self._args)
+            info = self._producer.open()
+            assert info is not None
+            self.info = info
+
+    def _start(self, *, split: bool) -> None:
+        if split:
+            self._work_dir = tempfile.mkdtemp(prefix=".xueji-parts-", dir=Path(self._args[0]).parent)
+            first, second = _Child(), _Child()
+            self._children = [first, second]
+            first.conn.send((*self._args, 0, self._work_dir))
+            second.conn.send((*self._args, 1, self._work_dir))
+            one: SheetInfo | None = None
+            two: SheetInfo | None = None
+            try:
+                one = first.receive("info")[1]
+                message = second.receive("info", "nosplit")
+                two = message[1] if message[0] == "info" else None
+            except (WorkbookError, RuntimeError):
+                pass  # read whole below: a file's own error is given by the reader of the whole file
+            if one is not None and one.cut is None:  # the first part read the whole file
+                second.close(kill=True)
+                self._children = [first]
+                self.info = one
+                return
+            if one is not None and two is not None and one.cut == two.cut and one.same_header(two):
+                self.info = replace(one, estimated_rows=two.estimated_rows)
+                return
+            for child in self._children:
+                child.close(kill=True)
+            self._children = []
+        child = _Child()
+        self._children = [child]
+        child.conn.send(self._args)
+        self.info = child.receive("info")[1]
 
     def __enter__(self) -> BatchReader:
         return self
@@ -213,58 +329,65 @@ class BatchReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _receive(self, *expected: str) -> tuple[Any, ...]:
-        assert self._conn is not None
-        try:
-            message = self._conn.recv()
-        except EOFError:
-            raise RuntimeError("the reader process ended without an answer") from None
-        if message[0] == "error":
-            raise WorkbookError(message[1])
-        if message[0] == "crash":
-            raise RuntimeError(f"the reader process failed:\n{message[1]}")
-        if message[0] not in expected:
-            raise RuntimeError(f"the reader process sent {message[0]!r}, expected {expected}")
-        return message  # type: ignore[no-any-return]
+    def _batches(self) -> Iterator[tuple[_Child | None, list[_Checked], list[Cells]]]:
+        if self._producer is not None:
+            for rows, failed in self._producer.batches():
+                yield None, rows, failed
+            return
+        for child in self._children:
+            while True:
+                message = child.receive("rows", "end")
+                if message[0] == "end":
+                    child.count = message[1]
+                    break
+                yield child, message[1], message[2]
 
     def __iter__(self) -> Iterator[tuple[list[Row], list[Cells]]]:
-        if self._producer is not None:
-            yield from self._producer.batches()
-            return
-        while True:
-            message = self._receive("rows", "end")
-            if message[0] == "end":
-                self._count = message[1]
-                return
-            yield message[1], message[2]
+        check, skip, seen = self._duplicates.check, self._args[3], 0
+        for child, checked, failed in self._batches():
+            rows: list[Row] = []
+            for number, values, data, errors, id_number in checked:
+                seen += 1
+                duplicate = check(number, id_number) if id_number is not None else None
+                if seen <= skip:
+                    continue  # committed by an earlier run: only its ID number counts
+                if duplicate is not None:
+                    rows.append((number, None, None, [*errors, duplicate]))
+                else:
+                    rows.append((number, values, data, errors))
+            self._pending.append(child)
+            if rows:
+                yield rows, failed
+            else:
+                self.ack(())
 
     def ack(self, refused: Iterable[int]) -> None:
-        if self._producer is not None:
+        child = self._pending.popleft()
+        if child is None:
+            assert self._producer is not None
             self._producer.ack(refused)
         else:
-            assert self._conn is not None
-            self._conn.send(("ack", list(refused)))
+            child.conn.send(("ack", list(refused)))
 
     def finish(self) -> tuple[int, list[Cells] | None]:
         """(rows in the file, the refused rows' cells or None when there were too many to keep). Call after the
         last batch is acknowledged."""
         if self._producer is not None:
             return self._producer.count, self._producer.refused_cells()
-        assert self._conn is not None
-        self._conn.send(("fin",))
-        return self._count, self._receive("refused")[1]
+        refused: list[Cells] | None = []
+        for child in self._children:
+            child.conn.send(("fin",))
+            cells = child.receive("refused")[1]
+            refused = None if refused is None or cells is None else [*refused, *cells]
+        return sum(child.count for child in self._children), refused
 
     def close(self) -> None:
-        if self._process is None:
-            return
-        process, self._process = self._process, None
-        assert self._conn is not None
-        self._conn.close()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        children, self._children = self._children, []
+        for child in children:
+            child.close()
+        if self._work_dir is not None:
+            shutil.rmtree(self._work_dir, ignore_errors=True)
+            self._work_dir = None
 
 
 class _Outbox:
@@ -301,9 +424,15 @@ class _Outbox:
 def _serve(conn: Connection, *args: Any) -> None:
     """The child process: read, check, send; keep the sent rows' cells until their batch is acknowledged."""
     producer = _Producer(*args)
-    outbox = _Outbox(conn)
+    # The second part of a cut sheet runs ahead of the caller, who writes the first part's rows before any of
+    # its own: it queues all of its batches (a bounded share of the file) instead of waiting.
+    outbox = _Outbox(conn, depth=0 if producer.part == 1 else 4)
     try:
-        outbox.send(("info", producer.open()))
+        info = producer.open()
+        if info is None:
+            outbox.send(("nosplit",))
+            return
+        outbox.send(("info", info))
         for rows, failed in producer.batches():
             outbox.send(("rows", rows, failed))
             while conn.poll():
@@ -337,4 +466,8 @@ if __name__ == "__main__":
     from xueji.records import reader
 
     _connection = Connection(int(sys.argv[1]))
-    reader._serve(_connection, *_connection.recv())
+    try:
+        _arguments = _connection.recv()
+    except EOFError:  # the caller stopped before giving any work (it read the file another way)
+        sys.exit(0)
+    reader._serve(_connection, *_arguments)

@@ -1,0 +1,110 @@
+"""Cutting a data sheet in two for two reader processes (records/split.py): the two parts together give
+exactly the rows of the whole sheet, and a sheet the cutter does not fully understand is not cut."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from tests.records.helpers import headers_for, valid_row, write_xlsx
+from xueji.records.split import sheet_part
+from xueji.records.workbook import open_table
+
+KEYS = list(valid_row().keys())
+
+
+def rows_of(path: Path) -> tuple[tuple[object, ...], list[tuple[int, list[object]]]]:
+    table = open_table(path)
+    return (table.sheet_name, table.header_row, table.preamble, table.keys), list(table.rows())
+
+
+def parts(path: Path, tmp_path: Path) -> tuple[int | None, int | None]:
+    made = [
+        sheet_part(path, tmp_path / f"part{n}.xlsx", part=n, head_rows=10, max_rows=300_000, min_sheet_bytes=0)
+        for n in (0, 1)
+    ]
+    return made[0], made[1]
+
+
+def data_rows(count: int) -> list[list[object]]:
+    rows = []
+    for serial in range(1, count + 1):
+        row = valid_row(serial, name=f"学生{serial}", address=f"北京市东城区建国路{serial}号\t2单元")
+        rows.append([row.get(k, "") for k in KEYS])
+    return rows
+
+
+def inline_strings_xlsx(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    """As streaming writers save: every string inline in the sheet, no shared strings part."""
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
+    sheet = workbook.add_worksheet("招生信息")
+    sheet.write_row(0, 0, header)
+    for index, row in enumerate(rows, start=1):
+        for col, value in enumerate(row):
+            if value != "":
+                sheet.write(index, col, value)
+    workbook.add_worksheet("字典").write(0, 0, "代码")  # the template's own sheets are not data sheets
+    workbook.close()
+    return path
+
+
+def edit_sheet(path: Path, change) -> Path:  # type: ignore[no-untyped-def]
+    """The same workbook with its first sheet's XML passed through ``change``."""
+    out = path.with_name(f"edited-{path.name}")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            content = source.read(entry)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                content = change(content)
+            target.writestr(entry.filename, content)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["shared strings", "inline strings", "title rows above the header"])
+def test_the_two_parts_give_exactly_the_rows_of_the_whole_sheet(tmp_path: Path, kind: str) -> None:
+    rows = data_rows(60)
+    header = headers_for(KEYS)
+    if kind == "inline strings":
+        path = inline_strings_xlsx(tmp_path / "a.xlsx", header, rows)
+    else:
+        start = 2 if kind == "title rows above the header" else 0
+        path = write_xlsx(tmp_path / "a.xlsx", header, rows, start_row=start)
+    whole_info, whole_rows = rows_of(path)
+    cut, cut_again = parts(path, tmp_path)
+    assert cut is not None and cut == cut_again and 20 < cut < 50
+    first_info, first_rows = rows_of(tmp_path / "part0.xlsx")
+    second_info, second_rows = rows_of(tmp_path / "part1.xlsx")
+    assert first_info == second_info == whole_info  # the header is found in both, in the same place
+    assert all(number < cut for number, _ in first_rows)
+    assert first_rows + [(n, cells) for n, cells in second_rows if n >= cut] == whole_rows
+
+
+def test_a_sheet_the_cutter_does_not_fully_understand_is_not_cut(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "a.xlsx", headers_for(KEYS), data_rows(60))
+    unnumbered = edit_sheet(path, lambda xml: re.sub(rb'(<row) r="\d+"', rb"\1", xml))
+    assert parts(unnumbered, tmp_path) == (None, None)  # a row's place would come from the rows before it
+    commented = edit_sheet(path, lambda xml: xml.replace(b"</sheetData>", b"<!-- <row r='9'> --></sheetData>"))
+    assert parts(commented, tmp_path)[1] is None
+    few = write_xlsx(tmp_path / "few.xlsx", headers_for(KEYS), data_rows(5))
+    assert parts(few, tmp_path) == (None, None)
+    csv = tmp_path / "a.csv"
+    csv.write_text("姓名,身份证件号\n", encoding="utf-8")
+    assert parts(csv, tmp_path) == (None, None)
+    over = sheet_part(path, tmp_path / "p.xlsx", part=1, head_rows=10, max_rows=30, min_sheet_bytes=0)
+    assert over is None  # more rows than allowed: the whole-file reader refuses the file with its message
+
+
+def test_a_workbook_with_two_data_sheets_is_not_cut(tmp_path: Path) -> None:
+    path = tmp_path / "two.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    for name in ("一班", "二班"):
+        sheet = workbook.add_worksheet(name)
+        sheet.write_row(0, 0, headers_for(KEYS))
+        for index, row in enumerate(data_rows(30), start=1):
+            sheet.write_row(index, 0, row)
+    workbook.close()
+    assert parts(path, tmp_path) == (None, None)

@@ -1,0 +1,178 @@
+"""Cutting a large xlsx data sheet in two, so that two reader processes can parse it at the same time.
+
+python-calamine parses a whole sheet before the first row exists and cannot start in the middle of one; for a
+100,000-row import that parse is half of the reader's time, spent on one core while the other waits. No
+library splits a sheet, so this does it by hand, as plainly as it can, on the sheet's XML:
+
+- the first part is the sheet up to a ``<row>`` start tag near the middle, closed as the original closes;
+- the second part is the sheet's opening (everything before its first rows), its first ``head_rows`` rows
+  (so that the header is found there exactly as in the whole sheet) and every row from that tag on.
+
+Every row keeps its absolute row number (the ``r`` attributes), so both parts give the rows of the whole sheet
+at their true numbers; the second part's rows before ``second_from_row`` are the header area, read again and
+not to be used as data. Every other part of the archive (shared strings, styles, the workbook) is copied to
+both, stored without compression so that the readers need not inflate it again.
+
+Anything unusual gives ``None`` and the caller reads the whole file in one process, as it always could: a
+sheet without row numbers where the cut falls, CDATA or comments in the sheet (where a ``<row`` could be
+text), more than one data sheet, an archive that is not laid out as expected. The caller also compares what
+each part makes of its header and falls back when they differ (reader.py), so a file this code does not
+understand is never read wrongly, only more slowly.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+from xueji.records.workbook import NON_DATA_SHEETS
+
+# The sheet XML is held in memory while it is cut (the simplest correct way); beyond this it is not cut.
+MAX_SHEET_BYTES = 400 * 1024 * 1024
+_ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+_SHEET_DATA_START = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?sheetData)\s*>")
+_ROOT_START = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)[\s>]")
+_ROW_NUMBER = re.compile(rb'\sr\s*=\s*["\'](\d+)["\']')
+_WORKSHEET_REL = "/worksheet"
+
+
+# Where the cut falls, as a share of the sheet's XML: the second part's reader also inflates the first half
+# (a deflate stream is read from its start) and reads the header area again, so it gets the smaller share.
+CUT_AT = 0.52
+
+
+def sheet_part(
+    path: str | Path, out: Path, *, part: int, head_rows: int, max_rows: int, min_sheet_bytes: int
+) -> int | None:
+    """Write part ``part`` (0 or 1) of the workbook's data sheet, cut in two (see the module docstring), as the
+    xlsx ``out``; return the sheet row number where the second part's data starts, or None (nothing written)
+    when the file is not one to cut. Both parts find the same cut from the same bytes; the first part inflates
+    only as far as the cut, and only the second checks the rest of the sheet (its row count, CDATA), so the
+    caller uses the cut only when both parts were made."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = _data_sheet(archive)
+            if member is None:
+                return None
+            size = archive.getinfo(member).file_size
+            if not min_sheet_bytes <= size <= MAX_SHEET_BYTES:
+                return None
+            target = int(size * CUT_AT)
+            xml = _read_to_cut(archive, member, target) if part == 0 else archive.read(member)
+            cut = _cut(xml, head_rows, target)
+            if cut is None:
+                return None
+            head, middle, number = cut
+            view = memoryview(xml)
+            spans = [(0, middle)] if part == 0 else [(0, head), (middle, len(xml))]
+            if any(xml.find(marker, start, end) >= 0 for start, end in spans for marker in (b"<![CDATA[", b"<!--")):
+                return None  # a "<row" inside either would be text, not a tag: not worth telling apart
+            if part == 1 and not _rows_at_most(xml, max_rows):
+                return None  # the whole-file reader refuses it with its message
+            pieces: list[bytes | memoryview] = (
+                [view[:middle], _closing(xml)] if part == 0 else [view[:head], view[middle:]]
+            )
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as written:
+                for entry in archive.infolist():
+                    if entry.filename != member:
+                        written.writestr(_stored(entry.filename), archive.read(entry))
+                with written.open(_stored(member), "w", force_zip64=True) as stream:
+                    for piece in pieces:
+                        stream.write(piece)
+            return number
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, NotImplementedError, RuntimeError, ValueError):
+        out.unlink(missing_ok=True)
+        return None
+
+
+def _stored(name: str) -> zipfile.ZipInfo:
+    entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    entry.compress_type = zipfile.ZIP_STORED
+    return entry
+
+
+def _read_to_cut(archive: zipfile.ZipFile, member: str, target: int) -> bytes:
+    """The sheet's XML from its start to a little past the first row start tag at or after ``target``."""
+    chunks = bytearray()
+    with archive.open(member) as stream:
+        while chunk := stream.read(1 << 20):
+            searched = max(target, len(chunks) - 64)
+            chunks += chunk
+            found = _ROW_START.search(chunks, searched) if len(chunks) > target else None
+            if found is not None and chunks.find(b">", found.start()) > 0:
+                break
+    return bytes(chunks)
+
+
+def _cut(xml: bytes, head_rows: int, target: int) -> tuple[int, int, int] | None:
+    """(where the header area's rows end, where the second part's rows start, the row number there) or None."""
+    opening = _SHEET_DATA_START.search(xml)
+    if opening is None:
+        return None
+    head = None
+    for count, row in enumerate(_ROW_START.finditer(xml, opening.end())):
+        if count == head_rows:
+            head = row.start()
+            break
+    if head is None:
+        return None  # not even a header area's worth of rows
+    found = _ROW_START.search(xml, max(head, target))
+    if found is None:
+        return None
+    middle = found.start()
+    tag_end = xml.find(b">", middle)
+    number = _ROW_NUMBER.search(xml, middle, tag_end) if tag_end > 0 else None
+    if number is None:
+        return None  # the row's number would be counted from the rows before it, which the part lacks
+    if xml.find(b"sheetData>", opening.end(), middle) >= 0:
+        return None  # the cut must fall among the rows
+    return head, middle, int(number.group(1))
+
+
+def _rows_at_most(xml: bytes, limit: int) -> bool:
+    """Whether the sheet's last row number (so its count of rows, blank ones included) is within ``limit``."""
+    end = xml.rfind(b"sheetData>")
+    starts = [found.start() for found in _ROW_START.finditer(xml, max(0, end - 65536), end)]
+    if not starts:
+        return False
+    last = starts[-1]
+    number = _ROW_NUMBER.search(xml, last, xml.find(b">", last))
+    return number is not None and int(number.group(1)) <= limit
+
+
+def _closing(xml: bytes) -> bytes:
+    """The end tags that close the first part: its sheetData and root element, spelled as they open."""
+    root = _ROOT_START.search(xml)
+    data = _SHEET_DATA_START.search(xml)
+    if root is None or data is None:
+        raise ValueError("no root or sheetData tag")
+    return b"</" + data.group(1) + b"></" + root.group(1) + b">"
+
+
+def _data_sheet(archive: zipfile.ZipFile) -> str | None:
+    """The archive path of the workbook's one visible data worksheet (the template's own sheets of notes and
+    codes aside), or None when there is not exactly one."""
+    names = set(archive.namelist())
+    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+        return None
+    targets: dict[str, str] = {}
+    for element in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels")):
+        if element.get("Type", "").endswith(_WORKSHEET_REL) and element.get("TargetMode") != "External":
+            target = element.get("Target", "")
+            resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+            targets[element.get("Id", "")] = resolved
+    found = []
+    for element in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter():
+        if not element.tag.endswith("}sheet") and element.tag != "sheet":
+            continue
+        relation = next((value for key, value in element.attrib.items() if key.endswith("}id")), None)
+        if relation not in targets or element.get("state", "visible") != "visible":
+            continue
+        if element.get("name") not in NON_DATA_SHEETS:
+            found.append(targets[relation])
+    if len(found) != 1 or found[0] not in names:
+        return None
+    return found[0]
