@@ -134,7 +134,7 @@ def run_child(database_url: str, source: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--file", type=Path, help="import this workbook instead of making one (--rows is then its size)")
+    parser.add_argument("--file", type=Path, help="import this workbook instead of making one (--rows: its rows)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
