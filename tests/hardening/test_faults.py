@@ -88,24 +88,44 @@ def test_connection_lost_in_the_second_batch(
 def test_disk_full_on_the_failure_workbook(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks
 ) -> None:
+    """The failure workbook is written as the batches are (imports.FailureWorkbook) and, after a restart, from
+    the file at the end (write_annotated): a full disk in either leaves every row imported, the job 失败 with
+    its reason, no half-written workbook offered, and 重新运行 writes just the workbook."""
     monkeypatch.setattr(imports, "BATCH_SIZE", BATCH)
     job = queued_job(world.school_a, source_file(tmp_path))
-    real = imports.write_annotated
+
+    class DiskFullAtTheEnd(imports.AnnotatedWriter):
+        def __init__(self, table, out, **kwargs):  # type: ignore[no-untyped-def]
+            super().__init__(table, out, **kwargs)
+            self.out = Path(out)
+
+        def close(self) -> int:
+            self.out.write_bytes(b"PK\x03\x04 half a workbook")
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.out))
 
     def disk_full(source, report, target, **kwargs):  # type: ignore[no-untyped-def]
         Path(target).write_bytes(b"PK\x03\x04 half a workbook")
         raise OSError(errno.ENOSPC, "No space left on device", str(target))
 
-    monkeypatch.setattr(imports, "write_annotated", disk_full)
+    def assert_disk_full() -> None:
+        job.refresh_from_db()
+        assert (job.status, job.error_message) == (ImportJob.Status.FAILED, imports.DISK_FULL_MESSAGE)
+        # Every batch is in; only the workbook is missing, and the half-written one is not offered.
+        assert (job.committed_rows, job.created_count, job.failed_count) == (ROWS, ROWS - len(BAD), len(BAD))
+        assert job.failure_file == "" and imports.import_failure_path(job) is None
+        assert not list(imports.imports_dir().glob(f"{job.stored_name}-failures*"))
+
+    real_writer, real_write = imports.AnnotatedWriter, imports.write_annotated
+    monkeypatch.setattr(imports, "AnnotatedWriter", DiskFullAtTheEnd)
     with pytest.raises(OSError):
         imports.import_job_run(job.pk)
-    job.refresh_from_db()
-    assert (job.status, job.error_message) == (ImportJob.Status.FAILED, imports.DISK_FULL_MESSAGE)
-    # Every batch is in; only the workbook is missing, and the half-written one is not offered.
-    assert (job.committed_rows, job.created_count, job.failed_count) == (ROWS, ROWS - len(BAD), len(BAD))
-    assert job.failure_file == "" and imports.import_failure_path(job) is None
-    assert not list(imports.imports_dir().glob(f"{job.stored_name}-failures*"))
-    monkeypatch.setattr(imports, "write_annotated", real)
+    assert_disk_full()
+    monkeypatch.setattr(imports, "AnnotatedWriter", real_writer)
+    monkeypatch.setattr(imports, "write_annotated", disk_full)
+    with pytest.raises(OSError):
+        rerun(job, django_capture_on_commit_callbacks)
+    assert_disk_full()
+    monkeypatch.setattr(imports, "write_annotated", real_write)
     rerun(job, django_capture_on_commit_callbacks)
     assert_exact(job)
 

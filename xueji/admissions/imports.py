@@ -12,6 +12,7 @@ import errno
 import hashlib
 import logging
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -29,12 +30,13 @@ from xueji.audit.services import audit_record
 from xueji.jobs import job_claim, jobs_requeue_stale
 from xueji.orgs.models import School, User
 from xueji.orgs.selectors import school_catalog
-from xueji.records.check import CheckReport, RowReport, write_annotated
+from xueji.records.check import AnnotatedWriter, CheckReport, RowReport, write_annotated
 from xueji.records.context import RowContext
 from xueji.records.reader import BatchReader, Row
 from xueji.records.validator import ERROR, FieldError
 from xueji.records.workbook import (
     DEFAULT_LIMITS,
+    Table,
     WorkbookError,
     check_archive,
     check_size,
@@ -47,7 +49,6 @@ from xueji.storage import private_dir
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = settings.XUEJI_IMPORT_BATCH_SIZE
-KEEP_FAILED_ROWS = 20_000
 # Files from this size on are read and validated in a child process while this one writes (reader.py); a
 # small file is done before a process would have started.
 READER_PROCESS_MIN_BYTES = 512 * 1024
@@ -121,16 +122,9 @@ def import_job_claim(job_id: int) -> bool:
     )
 
 
-def _keep(
-    kept: list[tuple[int, list[object]]] | None, failed: list[tuple[int, list[object]]]
-) -> list[tuple[int, list[object]]] | None:
-    if kept is None:
-        return None
-    kept.extend(failed)
-    return kept if len(kept) <= KEEP_FAILED_ROWS else None  # too many to hold: read the file again at the end
-
-
-def _write_batch(job: ImportJob, school: School, choices: SchoolChoices, batch: list[Row]) -> list[int]:
+def _write_batch(
+    job: ImportJob, school: School, choices: SchoolChoices, batch: list[Row]
+) -> list[tuple[int, list[FieldError]]]:
     """Save one batch with its failures and counters, atomically. Another import (or a registrar at the form)
     may create the same person between our read and our insert: the unique constraint then refuses the whole
     batch, and it is simply read and decided again."""
@@ -157,8 +151,10 @@ ROW_COLUMNS = (
 )
 
 
-def _write_batch_once(job: ImportJob, school: School, choices: SchoolChoices, batch: list[Row]) -> list[int]:
-    """Returns the row numbers that failed, in file order."""
+def _write_batch_once(
+    job: ImportJob, school: School, choices: SchoolChoices, batch: list[Row]
+) -> list[tuple[int, list[FieldError]]]:
+    """Returns the rows that failed with their reasons, in file order."""
     failures: list[tuple[int, list[FieldError]]] = []
     good: list[tuple[int, tuple[Any, ...], str | None, list[FieldError]]] = []
     for number, values, data, errors in batch:
@@ -206,7 +202,71 @@ def _write_batch_once(job: ImportJob, school: School, choices: SchoolChoices, ba
             failed_count=F("failed_count") + len(failures),
             heartbeat_at=timezone.now(),
         )
-    return sorted(number for number, _reasons in failures)
+    return sorted(failures, key=lambda failure: failure[0])
+
+
+class FailureWorkbook:
+    """The failure workbook (失败数据), written as the batches are written instead of all at the end, so that
+    the import does not finish with a second of writing while the reader processes sit idle.
+
+    A batch's failed rows are written once the cells of all of them are here: those of rows with errors come
+    with the batch, those of rows the job refused come back from the reader after the acknowledgement
+    (``fill``), in the order of the acknowledgements. Rows go out in file order. A full disk is kept until
+    ``close``: the import goes on, and only the workbook is missing."""
+
+    def __init__(self, table: Table, target: Path):
+        self.table, self.target = table, target
+        self._writer: AnnotatedWriter | None = None
+        self._pending: deque[tuple[list[tuple[int, list[FieldError]]], dict[int, list[object]]]] = deque()
+        self._owed: deque[dict[int, list[object]]] = deque()  # the cells of the batches waiting for the reader
+        self._error: OSError | None = None
+
+    def add(self, failed: list[tuple[int, list[FieldError]]], cells: dict[int, list[object]]) -> None:
+        """A written batch's failed rows (number and reasons, in file order) and the cells at hand."""
+        if not failed:
+            return
+        self._pending.append((failed, cells))
+        if any(number not in cells for number, _reasons in failed):
+            self._owed.append(cells)
+        self._flush()
+
+    def fill(self, answers: list[list[tuple[int, list[object]]]]) -> None:
+        """The refused rows' cells, one list per batch that had some, in batch order."""
+        for answer in answers:
+            self._owed.popleft().update(answer)
+        self._flush()
+
+    def _flush(self) -> None:
+        while self._pending and all(number in self._pending[0][1] for number, _ in self._pending[0][0]):
+            failed, cells = self._pending.popleft()
+            if self._error is not None:
+                continue
+            try:
+                if self._writer is None:
+                    self._writer = AnnotatedWriter(self.table, self.target, only_failed=True)
+                for number, reasons in failed:
+                    self._writer.row(number, cells[number], RowReport(number, reasons))
+            except OSError as error:
+                self._error = error
+                self._writer = None
+
+    def close(self) -> None:
+        """Write the file out (raises what writing it met, leaving no half-written file)."""
+        assert not self._pending, "failed rows whose cells never came back"
+        try:
+            if self._error is not None:
+                raise self._error
+            if self._writer is not None:
+                self._writer.close()
+        except OSError as error:
+            self.discard()
+            if error.errno == errno.ENOSPC:
+                raise _DiskFull from error
+            raise
+
+    def discard(self) -> None:
+        self._writer = None
+        self.target.unlink(missing_ok=True)
 
 
 def _failure_report(job: ImportJob) -> CheckReport:
@@ -226,6 +286,7 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
         return ImportJob.objects.get(pk=job_id)
     job = ImportJob.objects.select_related("school", "uploaded_by").get(pk=job_id)
     source = imports_dir() / job.stored_name
+    failures: FailureWorkbook | None = None
     try:
         school = job.school
         choices = SchoolChoices.load(school)
@@ -233,13 +294,14 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
         skip = job.committed_rows
         # Every row is read and validated again on a resume (cheap), so that duplicates within the file are
         # still recognised; only rows after the committed ones are written.
+        failure_file = f"{job.stored_name}-failures.xlsx"
+        target = imports_dir() / failure_file
         with BatchReader(
             source,
             ctx,
             skip=skip,
             columns=ROW_COLUMNS,
             batch_size=BATCH_SIZE,
-            keep_limit=KEEP_FAILED_ROWS,
             in_process=source.stat().st_size < READER_PROCESS_MIN_BYTES,
             limits=RUN_LIMITS,
             split_from_bytes=READER_SPLIT_MIN_BYTES,
@@ -252,35 +314,34 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
             if progress:
                 job.refresh_from_db()
                 progress(job)
-            # The failed rows' cells, kept for the failure workbook so the file is read once. A resumed job
-            # has failures from before the restart that are not here: it reads the file again for them.
-            kept: list[tuple[int, list[object]]] | None = [] if skip == 0 else None
+            # The failure workbook is written as the batches are. A resumed job has failures from before the
+            # restart that are not here: it writes the workbook at the end from the file and the stored reasons.
+            failures = FailureWorkbook(table, target) if skip == 0 else None
             for batch, failed_cells in reader:
-                refused = _write_batch(job, school, choices, batch)
-                invalid = {number for number, _cells in failed_cells}
-                reader.ack(number for number in refused if number not in invalid)
-                kept = _keep(kept, failed_cells)
+                failed = _write_batch(job, school, choices, batch)
+                cells = dict(failed_cells)
+                reader.ack(number for number, _reasons in failed if number not in cells)
+                if failures is not None:
+                    failures.add(failed, cells)
+                    failures.fill(reader.arrived())
                 if progress:
                     job.refresh_from_db()
                     progress(job)
-            count, refused_cells = reader.finish()
-        if kept is not None:
-            kept = None if refused_cells is None else _keep(kept, refused_cells)
+            count, owed = reader.finish()
         ImportJob.objects.filter(pk=job.pk).update(total_rows=count)
         job.refresh_from_db()
         if progress:
             progress(job)
-        failure_file = ""
-        if job.failed_count:
-            failure_file = f"{job.stored_name}-failures.xlsx"
-            report = _failure_report(job)
-            target = imports_dir() / failure_file
+        if not job.failed_count:
+            failure_file = ""
+            if failures is not None:
+                failures.discard()
+        elif failures is not None:
+            failures.fill(owed)
+            failures.close()
+        else:
             try:
-                if kept is not None:
-                    kept.sort(key=lambda row: row[0])
-                    write_annotated(source, report, target, only_failed=True, table=table, rows=kept)
-                else:
-                    write_annotated(source, report, target, only_failed=True)
+                write_annotated(source, _failure_report(job), target, only_failed=True)
             except OSError as error:
                 target.unlink(missing_ok=True)  # a half-written workbook is never offered for download
                 if error.errno == errno.ENOSPC:
@@ -312,6 +373,8 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
         raise
     except Exception:
         # Whole batches only were committed; the upload is kept so that 重新运行 resumes after them.
+        if failures is not None:
+            failures.discard()
         logger.exception("import job %s failed", job_id)
         _fail(job, SYSTEM_ERROR_MESSAGE)
         raise

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -203,25 +203,58 @@ def write_annotated(
 
     ``only_failed`` writes just the header and the rows with errors (the import's failure workbook), with
     their original row numbers in a column 原行号; otherwise every row stays at its original row number, so
-    that "第N行" in the report is row N in the file. ``table`` and ``rows`` give the file as already read (the
-    import passes the failed rows it kept), so that it is not read again. Returns the number of data rows
-    written."""
+    that "第N行" in the report is row N in the file. ``table`` and ``rows`` give the file as already read, so
+    that it is not read again. Returns the number of data rows written."""
     if table is None:
         table = open_table(source, limits)
     by_row = report.errors_by_row()
-    column_of = {c.field.key: c.index for c in table.columns if c.field}
-    width = max((c.index for c in table.columns), default=0) + 1
-    offset = 0 if only_failed else table.first_column
+    writer = AnnotatedWriter(table, out, only_failed=only_failed)
+    for number, cells in rows if rows is not None else table.rows():
+        row_report = by_row.get(number)
+        if only_failed and (row_report is None or not row_report.has_errors):
+            continue
+        writer.row(number, cells, row_report)
+    return writer.close()
 
-    workbook = new_workbook(out, constant_memory=True)
-    red = workbook.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
-    yellow = workbook.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
-    header_format = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    reason_format = workbook.add_format({"font_color": "#9C0006", "text_wrap": False})
-    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    sheet = workbook.add_worksheet(table.sheet_name or "数据")
 
-    def write_cell(row: int, col: int, value: object, fmt: Any = None) -> None:
+class AnnotatedWriter:
+    """The annotated workbook of ``write_annotated``, written one row at a time in the file's order: the
+    import writes its failure workbook this way as its batches are written (admissions/imports.py)."""
+
+    def __init__(self, table: Table, out: str | Path | IO[bytes], *, only_failed: bool):
+        self.only_failed = only_failed
+        self.column_of = {c.field.key: c.index for c in table.columns if c.field}
+        self.width = width = max((c.index for c in table.columns), default=0) + 1
+        self.offset = offset = 0 if only_failed else table.first_column
+        self.written = 0
+        self.workbook = workbook = new_workbook(out, constant_memory=True)
+        self.red = workbook.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.yellow = workbook.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+        header_format = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        self.reason_format = workbook.add_format({"font_color": "#9C0006", "text_wrap": False})
+        self.date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        self.sheet = sheet = workbook.add_worksheet(table.sheet_name or "数据")
+        if only_failed:
+            header_index = 0
+        else:
+            header_index = table.header_row - 1
+            for index, cells in enumerate(table.preamble):
+                for col, value in enumerate(cells):
+                    self._cell(index, offset + col, value)
+        headers: dict[int, str] = {c.index: c.header for c in table.columns}
+        for col in range(width):
+            sheet.write_string(header_index, offset + col, neutralise(headers.get(col, "")), header_format)
+        self.number_col = offset + width  # 原行号, only_failed only
+        self.reason_col = self.number_col + 1 if only_failed else self.number_col
+        if only_failed:
+            sheet.write_string(header_index, self.number_col, "原行号", header_format)
+        sheet.write_string(header_index, self.reason_col, "失败原因", header_format)
+        sheet.freeze_panes(header_index + 1, 0)
+        sheet.set_column(self.reason_col, self.reason_col, 60)
+        self.out_row = header_index
+
+    def _cell(self, row: int, col: int, value: object, fmt: Any = None) -> None:
+        sheet = self.sheet
         if value is None or value == "":
             if fmt is not None:
                 sheet.write_blank(row, col, None, fmt)
@@ -231,50 +264,32 @@ def write_annotated(
         elif isinstance(value, int | float):
             sheet.write_number(row, col, value, fmt)
         elif isinstance(value, datetime.datetime | datetime.date):
-            sheet.write_datetime(row, col, value, fmt or date_format)
+            sheet.write_datetime(row, col, value, fmt or self.date_format)
         else:
             sheet.write_string(row, col, neutralise(str(value)), fmt)
 
-    written = 0
-    if only_failed:
-        header_index = 0
-    else:
-        header_index = table.header_row - 1
-        for index, cells in enumerate(table.preamble):
-            for col, value in enumerate(cells):
-                write_cell(index, offset + col, value)
-    headers: dict[int, str] = {c.index: c.header for c in table.columns}
-    for col in range(width):
-        sheet.write_string(header_index, offset + col, neutralise(headers.get(col, "")), header_format)
-    number_col = offset + width  # 原行号, only_failed only
-    reason_col = number_col + 1 if only_failed else number_col
-    if only_failed:
-        sheet.write_string(header_index, number_col, "原行号", header_format)
-    sheet.write_string(header_index, reason_col, "失败原因", header_format)
-    sheet.freeze_panes(header_index + 1, 0)
-    sheet.set_column(reason_col, reason_col, 60)
-
-    out_row = header_index
-    for number, cells in rows if rows is not None else table.rows():
-        row_report = by_row.get(number)
-        if only_failed and (row_report is None or not row_report.has_errors):
-            continue
-        out_row = out_row + 1 if only_failed else number - 1
+    def row(self, number: int, cells: Sequence[object], row_report: RowReport | None) -> None:
+        """The file's row ``number`` as read, its bad cells marked and its reasons in the last column."""
+        self.out_row = self.out_row + 1 if self.only_failed else number - 1
+        out_row, offset = self.out_row, self.offset
         marks: dict[int, Any] = {}
         if row_report:
             for e in row_report.errors:
-                marked = column_of.get(e.key)
-                if marked is not None and marks.get(marked) is not red:
-                    marks[marked] = red if e.severity == ERROR else yellow
-        for col in range(min(len(cells), width)):
-            write_cell(out_row, offset + col, cells[col], marks.get(col))
-        if only_failed:
-            sheet.write_number(out_row, number_col, number)
+                marked = self.column_of.get(e.key)
+                if marked is not None and marks.get(marked) is not self.red:
+                    marks[marked] = self.red if e.severity == ERROR else self.yellow
+        for col in range(min(len(cells), self.width)):
+            self._cell(out_row, offset + col, cells[col], marks.get(col))
+        if self.only_failed:
+            self.sheet.write_number(out_row, self.number_col, number)
         if row_report:
-            sheet.write_string(out_row, reason_col, neutralise(row_report.reason()), reason_format)
-        written += 1
-    workbook.close()
-    return written
+            self.sheet.write_string(out_row, self.reason_col, neutralise(row_report.reason()), self.reason_format)
+        self.written += 1
+
+    def close(self) -> int:
+        """Finish the file; the number of data rows written."""
+        self.workbook.close()
+        return self.written
 
 
 def run_check(

@@ -6,9 +6,10 @@ so it shares nothing with the caller's database connection) that sends the check
 batches, so that the caller writes batch N while batch N+1 is read and checked: the two cores both work.
 
 The caller acknowledges each batch with the row numbers it refused on its own (a person already registered
-elsewhere): the reader keeps the cells of the rows it sent until they are acknowledged, and hands back the
-refused ones at the end, so that the failure workbook has every failed row as submitted without reading the
-file again. The same code runs in-process for small files, where starting a process is not worth it.
+elsewhere): the reader keeps the cells of the rows it sent until they are acknowledged, and answers with the
+refused ones' cells (``arrived``), so that the failure workbook can be written as the import goes, every
+failed row as submitted, without reading the file again. The same code runs in-process for small files,
+where starting a process is not worth it.
 
 A large xlsx is read by two child processes, each parsing one part of the sheet (records/split.py), since the
 parse of a whole sheet is the longest step and one core would do it while the other waits. Their batches are
@@ -124,18 +125,16 @@ class _Producer:
         columns: Sequence[str],
         skip: int,
         batch_size: int,
-        keep_limit: int,
         limits: Limits,
         part: int | None = None,
         work_dir: str | None = None,
     ):
         self.path, self.ctx, self.columns, self.skip, self.batch_size = path, ctx, tuple(columns), skip, batch_size
-        self.keep_limit, self.limits, self.part, self.work_dir = keep_limit, limits, part, work_dir
+        self.limits, self.part, self.work_dir = limits, part, work_dir
         self.count = 0
         self._from_row = 0  # the second part's rows before this are the header area, read again
         self._table: Table | None = None
         self._sent: deque[dict[int, list[object]]] = deque()  # cells of the rows sent, per unacknowledged batch
-        self._refused: list[Cells] | None = []
 
     def open(self) -> SheetInfo | None:
         """What the file is, or None for a second part when the sheet is not cut."""
@@ -191,17 +190,11 @@ class _Producer:
             self._sent.append(sent)
             yield rows, failed
 
-    def ack(self, refused: Iterable[int]) -> None:
-        """The oldest unacknowledged batch is written; ``refused`` are its rows the writer did not take."""
+    def ack(self, refused: Iterable[int]) -> list[Cells]:
+        """The oldest unacknowledged batch is written; ``refused`` are its rows the writer did not take: their
+        cells, as read."""
         sent = self._sent.popleft()
-        if self._refused is None:
-            return
-        self._refused.extend((number, sent[number]) for number in refused)
-        if len(self._refused) > self.keep_limit:
-            self._refused = None  # too many to hold: the caller reads the file again for its failure workbook
-
-    def refused_cells(self) -> list[Cells] | None:
-        return self._refused
+        return [(number, sent[number]) for number in refused]
 
 
 class _Child:
@@ -218,8 +211,10 @@ class _Child:
             )
             self.conn = Connection(ours.detach())
         self.count = 0
+        self.inbox: deque[tuple[Any, ...]] = deque()  # messages read early, while looking for refused cells
+        self.cells: deque[list[Cells]] = deque()  # answers to acknowledgements, in their order
 
-    def receive(self, *expected: str) -> tuple[Any, ...]:
+    def _read(self) -> tuple[Any, ...]:
         try:
             message = self.conn.recv()
         except EOFError:
@@ -228,9 +223,24 @@ class _Child:
             raise WorkbookError(message[1])
         if message[0] == "crash":
             raise RuntimeError(f"the reader process failed:\n{message[1]}")
+        return message  # type: ignore[no-any-return]
+
+    def pump(self) -> None:
+        """Read one message: an answer to an acknowledgement is kept apart from the rest."""
+        message = self._read()
+        if message[0] == "cells":
+            self.cells.append(message[1])
+        else:
+            self.inbox.append(message)
+
+    def receive(self, *expected: str) -> tuple[Any, ...]:
+        """The next message that is not an answer to an acknowledgement."""
+        while not self.inbox:
+            self.pump()
+        message = self.inbox.popleft()
         if message[0] not in expected:
             raise RuntimeError(f"the reader process sent {message[0]!r}, expected {expected}")
-        return message  # type: ignore[no-any-return]
+        return message
 
     def close(self, *, kill: bool = False) -> None:
         """Stop the process: it ends when it finds the connection closed; ``kill`` for one not worth waiting for."""
@@ -246,8 +256,9 @@ class _Child:
 
 class BatchReader:
     """Iterate for (rows, failed rows' cells) per batch, each good row giving the clean values of ``columns``
-    (dates as ISO text) and all of them as JSON; ``ack`` each batch after writing it; ``finish`` for the
-    row count and the refused rows' cells. Use as a context manager: leaving it stops the child processes.
+    (dates as ISO text) and all of them as JSON; ``ack`` each batch after writing it; ``arrived`` for the
+    refused rows' cells; ``finish`` for the row count and the cells still owed. Use as a context manager:
+    leaving it stops the child processes.
 
     ``split_from_bytes``: an xlsx of at least this size (and no ``skip``) is read in two parts by two processes.
     A row whose ID number an earlier row of the file has fails here, as in ``check_rows_with_cells``; when it
@@ -261,15 +272,16 @@ class BatchReader:
         columns: Sequence[str],
         skip: int = 0,
         batch_size: int = 1000,
-        keep_limit: int = 20_000,
         in_process: bool = False,
         limits: Limits = DEFAULT_LIMITS,
         split_from_bytes: int | None = None,
     ):
-        self._args = (str(path), ctx, tuple(columns), skip, batch_size, keep_limit, limits)
+        self._args = (str(path), ctx, tuple(columns), skip, batch_size, limits)
         self._producer: _Producer | None = None
         self._children: list[_Child] = []
         self._pending: deque[_Child | None] = deque()  # whose batch each unacknowledged one is
+        self._expected: deque[_Child] = deque()  # who owes refused cells, in the order of the acknowledgements
+        self._ready: list[list[Cells]] = []
         self._duplicates = DuplicateIdTracker()
         self._work_dir: str | None = None
         if not in_process:
@@ -362,24 +374,45 @@ class BatchReader:
                 self.ack(())
 
     def ack(self, refused: Iterable[int]) -> None:
+        """The oldest batch not yet acknowledged is written; ``refused``: its rows the caller did not take (a
+        duplicate found here is among them). Their cells come back through ``arrived``."""
         child = self._pending.popleft()
+        numbers = list(refused)
         if child is None:
             assert self._producer is not None
-            self._producer.ack(refused)
-        else:
-            child.conn.send(("ack", list(refused)))
+            cells = self._producer.ack(numbers)
+            if numbers:
+                self._ready.append(cells)
+            return
+        child.conn.send(("ack", numbers))
+        if numbers:
+            self._expected.append(child)
 
-    def finish(self) -> tuple[int, list[Cells] | None]:
-        """(rows in the file, the refused rows' cells or None when there were too many to keep). Call after the
-        last batch is acknowledged."""
+    def arrived(self, *, wait: bool = False) -> list[list[Cells]]:
+        """The refused rows' cells that have come back, one list per acknowledgement that refused rows, in the
+        order of the acknowledgements; ``wait`` for all of them."""
+        while self._expected:
+            child = self._expected[0]
+            if not child.cells:
+                if not wait and not child.conn.poll():
+                    break
+                child.pump()
+                continue
+            self._ready.append(child.cells.popleft())
+            self._expected.popleft()
+        ready, self._ready = self._ready, []
+        return ready
+
+    def finish(self) -> tuple[int, list[list[Cells]]]:
+        """(rows in the file, the refused rows' cells not yet taken from ``arrived``). Call after the last batch
+        is acknowledged."""
+        rest = self.arrived(wait=True)
         if self._producer is not None:
-            return self._producer.count, self._producer.refused_cells()
-        refused: list[Cells] | None = []
+            return self._producer.count, rest
         for child in self._children:
             child.conn.send(("fin",))
-            cells = child.receive("refused")[1]
-            refused = None if refused is None or cells is None else [*refused, *cells]
-        return sum(child.count for child in self._children), refused
+            child.receive("done")
+        return sum(child.count for child in self._children), rest
 
     def close(self) -> None:
         children, self._children = self._children, []
@@ -452,12 +485,15 @@ def _serve(conn: Connection, *args: Any) -> None:
 
 
 def _answer(conn: Connection, outbox: _Outbox, producer: _Producer) -> bool:
-    """Handle one message from the caller; True once it asked for the refused rows (the end)."""
+    """Handle one message from the caller; True once it said it has finished (the end)."""
     message = conn.recv()
     if message[0] == "ack":
-        producer.ack(message[1])
+        if message[1]:
+            outbox.send(("cells", producer.ack(message[1])))
+        else:
+            producer.ack(())
         return False
-    outbox.send(("refused", producer.refused_cells()))
+    outbox.send(("done",))
     return True
 
 
