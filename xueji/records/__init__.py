@@ -44,10 +44,12 @@ A file (pre-check, import) — ``xueji.records.check`` / ``xueji.records.workboo
         # never raises for a bad file; CheckReport.to_dict() / .to_json() / .to_text() / .exit_code / .ok
     write_annotated(source, report, out, *, only_failed=False) -> int   # bad cells red, 失败原因 column
     check_rows(open_table(path), ctx) -> Iterator[(row_number, clean, errors)]   # for the background import
-    check_rows_with_cells(table, ctx) -> Iterator[(row_number, clean, errors, cells)]
-    reader.BatchReader(path, ctx, columns=…, skip=…, batch_size=…)   # the same in a child process, in
-        # batches of (row_number, values of columns, clean row as JSON, errors) while the caller writes;
-        # .ack(refused row numbers) per batch, .finish() -> (rows, refused rows' cells)
+    check_rows_with_cells(table, ctx, *, duplicates=True) -> Iterator[(row_number, clean, errors, cells)]
+    AnnotatedWriter(table, out, only_failed=…).row(number, cells, row_report) / .close()   # row by row
+    reader.BatchReader(path, ctx, columns=…, skip=…, batch_size=…, split_from_bytes=…)   # the same in child
+        # processes (a large xlsx cut in two by split.sheet_part), in batches of (row_number, values of
+        # columns, clean row as JSON, errors) while the caller writes; .ack(refused row numbers) per batch,
+        # .arrived() -> the refused rows' cells, .finish() -> (rows, cells still owed)
     open_table(path, limits) -> Table        # raises WorkbookError(message) for the file as a whole
     save_upload(stream, target, limits) -> Path   # copy an upload, stopping at the size limit
     Limits(max_file_bytes=50 MB, max_unpacked_bytes=600 MB, max_entry_ratio=100, max_rows=300_000, …)
