@@ -138,10 +138,9 @@ class _Producer:
 
     def open(self) -> SheetInfo | None:
         """What the file is, or None for a second part when the sheet is not cut."""
-        path, cut = self.path, None
+        path, cut, limits = self.path, None, self.limits
         if self.part is not None and self.work_dir is not None:
             out = Path(self.work_dir) / f"part{self.part}.xlsx"
-            limits = self.limits
             cut = sheet_part(
                 path, out, part=self.part, head_rows=limits.header_search_rows, max_rows=limits.max_rows,
                 min_sheet_bytes=0,
@@ -151,7 +150,9 @@ class _Producer:
             if cut is not None:
                 path = str(out)
                 self._from_row = cut if self.part == 1 else 0
-        self._table = open_table(path, self.limits)
+                # A part is stored uncompressed, so larger than the upload whose size was checked.
+                limits = replace(limits, max_file_bytes=max(limits.max_file_bytes, out.stat().st_size))
+        self._table = open_table(path, limits)
         # The header row again, as cells in their places (blank where no column was read).
         header: list[object] = [""] * (max((c.index for c in self._table.columns), default=-1) + 1)
         for column in self._table.columns:
