@@ -27,7 +27,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import traceback
 import zipfile
@@ -307,7 +306,13 @@ class BatchReader:
 
     def _start(self, *, split: bool) -> None:
         if split:
-            self._work_dir = tempfile.mkdtemp(prefix=".xueji-parts-", dir=Path(self._args[0]).parent)
+            # Beside the file and named after it: a run killed with its worker leaves it behind, and the
+            # job's next run (the stale job is queued again) clears it first.
+            source = Path(self._args[0])
+            work_dir = source.parent / f".{source.name}.parts"
+            shutil.rmtree(work_dir, ignore_errors=True)
+            work_dir.mkdir()
+            self._work_dir = str(work_dir)
             first, second = _Child(), _Child()
             self._children = [first, second]
             first.conn.send((*self._args, 0, self._work_dir))
