@@ -171,20 +171,25 @@ def _postgres(stamp: Stamp, inserts: Sequence[Sequence[Any]], updates: Sequence[
 def people_found(numbers: Sequence[str]) -> list[tuple[int, str, str, int, str]]:
     """(id, id_type, id_number, school_id, state) of the records with these ID numbers, locked until the
     transaction ends on PostgreSQL (on SQLite the write lock does the same). One statement with the numbers
-    as one parameter: the ORM's IN list of 1,000 placeholders cost more than the lookup itself."""
+    as one parameter, JSON text: the ORM's IN list of 1,000 placeholders cost more than the lookup itself, and
+    psycopg's adaptation of a list of 1,000 strings to an array twice as much Python as orjson's JSON (0.26 s
+    against 0.15 s for 97,000 numbers, the server's work the same)."""
     query = f"SELECT id, id_type, id_number, school_id, state FROM {TABLE} WHERE id_number "
+    numbers_json = orjson.dumps(list(numbers)).decode()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Without fresh statistics (a table growing by 100,000 rows in one import) the planner takes the
             # 1,000 numbers to match most of the table and scans all of it, once per batch: a lookup by the
             # unique index is always right here.
             cursor.execute("SET LOCAL enable_seqscan TO OFF")
-            cursor.execute(query + "= ANY(%s::text[]) FOR UPDATE", [list(numbers)])
+            cursor.execute(
+                query + "= ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb))) FOR UPDATE", [numbers_json]
+            )
             rows = cursor.fetchall()
             cursor.execute("RESET enable_seqscan")
             return rows
         else:
-            cursor.execute(query + "IN (SELECT value FROM json_each(%s))", [orjson.dumps(list(numbers)).decode()])
+            cursor.execute(query + "IN (SELECT value FROM json_each(%s))", [numbers_json])
         return cursor.fetchall()
 
 
