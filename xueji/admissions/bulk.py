@@ -46,7 +46,7 @@ NEW_COLUMNS = (
 CHANGED_COLUMNS = (
     "grade", "name", "gender", "birth_date", "offering_id", "direction_id", "admission_method", "data", "import_row",
 )  # fmt: skip
-# What every row of a batch shares (``Stamp``), written after the row's own columns.
+# What every row of a batch shares (``Stamp``): given once per batch, not in each row.
 _NEW_STAMP = ("school_id", "state", "import_job_id", "created_by_id", "created_at", "updated_at")
 _CHANGED_STAMP = ("import_job_id", "updated_at")
 _PENDING = AdmissionRecord.State.PENDING.value
