@@ -340,3 +340,19 @@ def test_a_large_xlsx_that_cannot_be_cut_is_read_whole(
     assert used == [(None, 1)]
     assert (job.status, job.total_rows, job.created_count, job.failed_count) == ("done", 30, 29, 1)
     assert list(job.failures.values_list("row_number", flat=True)) == [27]
+
+
+def test_deleting_the_job_or_the_user_keeps_the_records_and_forgets_where_they_came_from(
+    world: World, tmp_path: Path
+) -> None:
+    """``import_job`` and ``created_by`` have no database constraint (docs/decisions.md): Django's SET_NULL
+    must still clear them, or the records would point at a job or user that is gone."""
+    job = imports.import_job_run(_queued_job(world, workbook(tmp_path / "名单.xlsx", [school_a_row(1)])).pk)
+    record = AdmissionRecord.objects.get(import_job=job)
+    assert record.created_by == world.registrar_a
+    job.delete()
+    record.refresh_from_db()
+    assert (record.import_job_id, record.created_by_id) == (None, world.registrar_a.pk)
+    world.registrar_a.delete()
+    record.refresh_from_db()
+    assert record.created_by_id is None

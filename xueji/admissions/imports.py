@@ -23,8 +23,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from xueji.admissions.bulk import insert_and_update, insert_failures, people_found
-from xueji.admissions.models import AdmissionRecord, ImportJob
+from xueji.admissions.bulk import Stamp, insert_and_update, insert_failures, people_found
+from xueji.admissions.models import ImportJob
 from xueji.admissions.services import ExistingPerson, SchoolChoices, conflict_error
 from xueji.audit.services import audit_record
 from xueji.jobs import job_claim, jobs_requeue_stale
@@ -162,8 +162,7 @@ def _write_batch_once(
             failures.append((number, errors))
         else:
             good.append((number, values, data, errors))
-    now = timezone.now()
-    school_id, job_id, creator_id, pending = school.pk, job.pk, job.uploaded_by_id, AdmissionRecord.State.PENDING
+    stamp = Stamp(school_id=school.pk, job_id=job.pk, creator_id=job.uploaded_by_id, now=timezone.now())
     offerings = {code: offering.pk for code, offering in choices.offerings.items()}
     directions = {key: direction.pk for key, direction in choices.directions.items()}
     with transaction.atomic():
@@ -180,8 +179,8 @@ def _write_batch_once(
             existing = found.get((id_type, id_number))
             if existing is None:
                 inserts.append(
-                    (school_id, int(grade), name, id_type, id_number, gender or "", birth, offering_id, direction_id,
-                     method, pending, data, job_id, number, creator_id, now, now)
+                    (int(grade), name, id_type, id_number, gender or "", birth, offering_id, direction_id, method,
+                     data, number)
                 )  # fmt: skip
                 continue
             conflict = existing.conflict_with(school)
@@ -189,11 +188,10 @@ def _write_batch_once(
                 failures.append((number, [*errors, conflict_error(conflict, str(id_number))]))
                 continue
             updates.append(
-                (int(grade), name, gender or "", birth, offering_id, direction_id, method, data, job_id, number, now,
-                 existing.pk)
-            )  # fmt: skip
-        insert_and_update(inserts, updates)
-        insert_failures(job_id, [(number, [e.to_dict() for e in reasons]) for number, reasons in failures])
+                (int(grade), name, gender or "", birth, offering_id, direction_id, method, data, number, existing.pk)
+            )
+        insert_and_update(stamp, inserts, updates)
+        insert_failures(job.pk, [(number, [e.to_dict() for e in reasons]) for number, reasons in failures])
         ImportJob.objects.filter(pk=job.pk).update(
             committed_rows=F("committed_rows") + len(batch),
             processed_rows=F("committed_rows") + len(batch),

@@ -112,10 +112,19 @@ class AdmissionRecord(models.Model):
     # catalog stays the one declaration, and adding a field needs no migration. The columns above are the
     # ones queried, sorted and joined on.
     data = models.JSONField(default=dict)
-    import_job = models.ForeignKey(ImportJob, null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
+    # Where the record came from, not what it depends on: no database constraint, so the import's rows are
+    # not each checked against the job and user tables (docs/decisions.md); Django's on_delete still nulls them.
+    import_job = models.ForeignKey(
+        ImportJob, null=True, blank=True, on_delete=models.SET_NULL, db_index=False, db_constraint=False
+    )
     import_row = models.PositiveIntegerField(null=True, blank=True)  # its row in import_job's file
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
