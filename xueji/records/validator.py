@@ -255,26 +255,26 @@ class RowValidator:
         if number_raw.__class__ is str and clean.get("id_type") == idnumber.RESIDENT_ID:
             # The common case, in short: a resident ID that is right, and 性别, 出生日期, 港澳台侨外 and the
             # places either blank or agreeing with it. Anything else takes the full path below.
-            quick = idnumber.check_resident_id(number_raw, today=self.ctx.today)
-            if not quick.errors and not quick.warnings:
-                clean["id_number"] = quick.number
+            facts = idnumber.resident_id_facts(number_raw, today=self.ctx.today)
+            if facts is not None:
+                number, id_gender, id_birth, id_hmt = facts
                 gender, birth, hmt = clean.get("gender"), clean.get("birth_date"), clean.get("hmt_status")
                 if (
-                    (gender is None or gender == quick.gender)
-                    and (birth is None or birth == quick.birth_date)
-                    and (hmt is None or hmt == quick.hmt or quick.hmt == idnumber.HMT_NONE)
+                    (gender is None or gender == id_gender)
+                    and (birth is None or birth == id_birth)
+                    and (hmt is None or hmt == id_hmt or id_hmt == idnumber.HMT_NONE)
                     and "household_region" in clean
                     and "origin_region" in clean
                     and not failed
                 ):
+                    clean["id_number"] = number
                     if gender is None:
-                        clean["gender"] = quick.gender
+                        clean["gender"] = id_gender
                     if birth is None:
-                        clean["birth_date"] = quick.birth_date
+                        clean["birth_date"] = id_birth
                     if hmt is None:
-                        clean["hmt_status"] = quick.hmt
+                        clean["hmt_status"] = id_hmt
                     return
-                del clean["id_number"]
         number_text = cell_text(number_raw)
         result: idnumber.IdResult | None = None
         resident = clean.get("id_type") == idnumber.RESIDENT_ID
