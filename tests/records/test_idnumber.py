@@ -13,6 +13,7 @@ from xueji.records.idnumber import (
     check_document,
     check_resident_id,
     normalise_id_number,
+    resident_id_facts,
     upgrade_15_to_18,
 )
 
@@ -167,3 +168,29 @@ def test_eighteen_digit_number_stored_as_an_excel_number_is_explained():
     assert check_resident_id(1.10105200803011e17, today=TODAY).errors == [
         "身份证件号被存成了数字，末几位已丢失：请把该列设为文本格式后重新输入"
     ]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "11010519491231002X",
+        " 11010519491231002x ",
+        "１１０１０５１９４９１２３１００２Ｘ",
+        "810000199001011230",  # a Hong Kong residence permit's pseudo-region
+        "110105194912310021",  # wrong check digit
+        "110105491231002",  # 15 digits: upgraded, with a warning
+        "990105194912310029",  # a region code of no period
+        "110105203012310024",  # born after today
+        "1101051949123",
+        "",
+        None,
+        110105491231002.0,
+    ],
+)
+def test_resident_id_facts_are_check_resident_id_without_errors_or_warnings(typed: object):
+    # The row validator's shortcut must say exactly what the full check says.
+    result = check_resident_id(typed, today=TODAY)
+    expected = None
+    if not result.errors and not result.warnings:
+        expected = (result.number, result.gender, result.birth_date, result.hmt)
+    assert resident_id_facts(typed, today=TODAY) == expected

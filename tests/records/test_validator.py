@@ -56,6 +56,14 @@ def test_missing_always_required_field_is_an_error(ctx):
     assert ("name", "姓名不能为空") in problems(valid_row(name="   "), ctx)
 
 
+def test_blank_required_cell_is_reported_on_every_row_and_optional_blanks_are_left_out(ctx):
+    # The validator remembers answers per value: a blank that is an error must be reported each time.
+    for blank in (None, "", "   ", None, "", "   "):
+        clean, errors = validate_row(valid_row(name=blank, email=blank), ctx)
+        assert [(e.key, e.message) for e in errors] == [("name", "姓名不能为空")]
+        assert "name" not in clean and "email" not in clean
+
+
 # --- ID-derived fields --------------------------------------------------------------------------------------
 
 

@@ -120,10 +120,13 @@ _CHECK_DIGITS = "".join("X" if (1 - 2 * r) % 11 == 10 else str((1 - 2 * r) % 11)
 _GENDER_BY_DIGIT = {str(d): "1" if d % 2 else "2" for d in range(10)}
 
 
-def check_resident_id(value: object, *, today: datetime.date | None = None) -> IdResult:
-    """Check a 居民身份证 number (or 港澳台居民居住证, which shares its format)."""
+def _quick_resident_id(
+    value: object, today: datetime.date | None
+) -> tuple[str, str, datetime.date, str | None, str] | None:
+    """(number, gender, birth date, suggested region, 港澳台侨外) of most numbers of a file: clean, right and from
+    a known region; None for any other number, which ``check_resident_id`` takes the full path for. The same
+    rules as that path, in short."""
     if value.__class__ is str and len(value) == 18 and value.isascii() and value[:17].isdigit():  # type: ignore[arg-type]
-        # Most numbers of a file: clean, right and from a known region. The same rules as below, in short.
         number = str(value)
         birth = _birth_date(number[6:14])
         if (
@@ -135,14 +138,38 @@ def check_resident_id(value: object, *, today: datetime.date | None = None) -> I
             prefix = number[:6]
             warning, suggestion = _region(prefix)
             if warning is None:
-                return IdResult(
-                    number=number,
-                    gender=_GENDER_BY_DIGIT[number[16]],
-                    birth_date=birth,
-                    region_code=prefix,
-                    suggested_region=suggestion,
-                    hmt=HMT_PREFIXES.get(prefix, HMT_NONE),
-                )
+                return number, _GENDER_BY_DIGIT[number[16]], birth, suggestion, HMT_PREFIXES.get(prefix, HMT_NONE)
+    return None
+
+
+def resident_id_facts(
+    value: object, *, today: datetime.date | None = None
+) -> tuple[str, str, datetime.date, str] | None:
+    """(number, gender, birth date, 港澳台侨外) of a 居民身份证 number that ``check_resident_id`` finds neither
+    error nor warning in; None for any other. The row validator's common case: building an ``IdResult`` per
+    row cost as much as checking the number (a tenth of the validation of a 100,000-row file)."""
+    quick = _quick_resident_id(value, today)
+    if quick is not None:
+        return quick[0], quick[1], quick[2], quick[4]
+    result = check_resident_id(value, today=today)
+    if result.errors or result.warnings:
+        return None
+    assert result.gender is not None and result.birth_date is not None and result.hmt is not None
+    return result.number, result.gender, result.birth_date, result.hmt
+
+
+def check_resident_id(value: object, *, today: datetime.date | None = None) -> IdResult:
+    """Check a 居民身份证 number (or 港澳台居民居住证, which shares its format)."""
+    quick = _quick_resident_id(value, today)
+    if quick is not None:
+        return IdResult(
+            number=quick[0],
+            gender=quick[1],
+            birth_date=quick[2],
+            region_code=quick[0][:6],
+            suggested_region=quick[3],
+            hmt=quick[4],
+        )
     number = normalise_id_number(value)
     result = IdResult(number=number)
     if not number:
