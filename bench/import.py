@@ -87,23 +87,19 @@ def child(database_url: str, data_dir: str, source: str) -> None:
 
 
 def _cpu_seconds() -> dict[str, float]:
-    """CPU seconds used so far by this process (the job), its finished children (the reader) and, on
-    PostgreSQL, the server process serving this connection (read from /proc: the server is on this machine)."""
-    from django.db import connection
-
+    """CPU seconds used so far by this process (the job), its finished children (the readers) and the whole
+    machine (/proc/stat): on PostgreSQL the rest is mostly the server processes of the job's connections (it
+    writes on two at once), plus whatever else the machine was doing."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    found = {"job": own.ru_utime + own.ru_stime, "reader": children.ru_utime + children.ru_stime, "server": 0.0}
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            (pid,) = cursor.fetchone()
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            found["server"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except OSError:
-            pass
+    found = {"job": own.ru_utime + own.ru_stime, "reader": children.ru_utime + children.ru_stime, "machine": 0.0}
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+        busy = sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+        found["machine"] = busy / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        pass
     return found
 
 
@@ -169,10 +165,11 @@ def main() -> None:
                     f"(新增 {run['created']}, 更新 {run['updated']}, 失败 {run['failed']}, {run['status']})"
                 )
                 cpu = run["cpu"]
+                rest = max(0.0, cpu["machine"] - cpu["job"] - cpu["reader"])
                 print(
-                    f"{'':10} {'':5}  CPU: job {cpu['job']:.2f} s, reader {cpu['reader']:.2f} s"
-                    + (f", database server {cpu['server']:.2f} s" if cpu["server"] else "")
-                    + f"; total {sum(cpu.values()):.2f} s on {os.cpu_count()} cores"
+                    f"{'':10} {'':5}  CPU: job {cpu['job']:.2f} s, reader {cpu['reader']:.2f} s, "
+                    f"rest of the machine (database server) {rest:.2f} s; all {cpu['machine']:.2f} s "
+                    f"of {(os.cpu_count() or 1) * run['seconds']:.2f} s ({os.cpu_count()} cores)"
                 )
             print(
                 f"{label:10} peak RSS {result['peak_rss_mib']:.0f} MiB (the job), "

@@ -136,24 +136,32 @@ def test_database_backend_killed_in_the_middle_of_a_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks
 ) -> None:
     """The real thing on PostgreSQL: the server ends the import's connection (as a restart or a cut network
-    does) while the batch is being written."""
+    does) while the batch is being written. Batches are written two at a time here, each on its own connection
+    (imports._Writers), and commit in order: the first batch is in, the ones after the second are not."""
     _city, _district, school = school_a_from_scratch()
     monkeypatch.setattr(imports, "BATCH_SIZE", BATCH)
     job = queued_job(school, source_file(tmp_path))
     real = imports.insert_and_update
-    calls = {"n": 0}
+    writers: list[int] = []
+    real_writers = imports._Writers
 
-    def killed_on_the_second_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 2:
-            real(*args, **kwargs)
+    class Writers(real_writers):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            writers.append(len(self._threads))
+
+    def killed_in_the_second_batch(stamp, inserts, updates):  # type: ignore[no-untyped-def]
+        if any(row[-1] == BATCH + 2 for row in inserts):  # the row's sheet number is last: row 12 opens batch 2
+            real(stamp, inserts, updates)
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-        return real(*args, **kwargs)
+        return real(stamp, inserts, updates)
 
-    monkeypatch.setattr(imports, "insert_and_update", killed_on_the_second_batch)
+    monkeypatch.setattr(imports, "insert_and_update", killed_in_the_second_batch)
+    monkeypatch.setattr(imports, "_Writers", Writers)
     with pytest.raises(OperationalError):
         imports.import_job_run(job.pk)
+    assert writers == [2]
     job.refresh_from_db()  # on a new connection
     assert (job.status, job.error_message) == (ImportJob.Status.FAILED, imports.SYSTEM_ERROR_MESSAGE)
     assert (job.committed_rows, job.created_count) == (BATCH, BATCH - 1)
