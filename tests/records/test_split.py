@@ -23,11 +23,12 @@ def rows_of(path: Path) -> tuple[tuple[object, ...], list[tuple[int, list[object
 
 
 def parts(path: Path, tmp_path: Path) -> tuple[int | None, int | None]:
+    """Where each of the two parts is cut (the row number the second part's data starts at), or None."""
     made = [
         sheet_part(path, tmp_path / f"part{n}.xlsx", part=n, head_rows=10, max_rows=300_000, min_sheet_bytes=0)
         for n in (0, 1)
     ]
-    return made[0], made[1]
+    return tuple(cut.row if cut else None for cut in made)  # type: ignore[return-value]
 
 
 def data_rows(count: int) -> list[list[object]]:
@@ -108,3 +109,39 @@ def test_a_workbook_with_two_data_sheets_is_not_cut(tmp_path: Path) -> None:
             sheet.write_row(index, 0, row)
     workbook.close()
     assert parts(path, tmp_path) == (None, None)
+
+
+def move_row(number: int, to_end: bool):  # type: ignore[no-untyped-def]
+    """An edit for ``edit_sheet``: row ``number``'s element moved to the end of the sheet's rows (or to just
+    after the header row), keeping its row number: a row written out of its place."""
+
+    def change(xml: bytes) -> bytes:
+        row = re.search(rb'<row r="%d"[ >].*?</row>' % number, xml, re.S)
+        assert row is not None
+        xml = xml[: row.start()] + xml[row.end() :]
+        if to_end:
+            return xml.replace(b"</sheetData>", row.group(0) + b"</sheetData>")
+        header_end = xml.index(b"</row>") + len(b"</row>")
+        return xml[:header_end] + row.group(0) + xml[header_end:]
+
+    return change
+
+
+@pytest.mark.parametrize(("number", "to_end"), [(5, True), (15, True), (55, False)])
+def test_a_row_out_of_its_place_is_not_lost_or_repeated(tmp_path: Path, number: int, to_end: bool) -> None:
+    """Spreadsheet programs write rows in order; a file that does not (row 5 or 15 written last, row 55 first)
+    is read whole: its rows are all there, once, as calamine reads the whole sheet."""
+    from tests.records.helpers import make_ctx
+    from xueji.records.reader import BatchReader
+
+    path = edit_sheet(write_xlsx(tmp_path / "a.xlsx", headers_for(KEYS), data_rows(60)), move_row(number, to_end))
+    _info, whole_rows = rows_of(path)
+    assert len(whole_rows) == 60
+    with BatchReader(path, make_ctx(), columns=("name",), split_from_bytes=0, batch_size=7) as reader:
+        got = []
+        for batch, _failed in reader:
+            got.extend(number for number, *_rest in batch)
+            reader.ack(())
+        assert reader.finish()[0] == 60
+    assert reader.info.cut is None
+    assert got == [n for n, _cells in whole_rows]

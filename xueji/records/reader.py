@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import gc
+import itertools
 import pickle
 import queue
 import shutil
@@ -43,7 +44,7 @@ import orjson
 
 from xueji.records.check import check_rows_with_cells
 from xueji.records.context import RowContext
-from xueji.records.split import sheet_part
+from xueji.records.split import Cut, sheet_part
 from xueji.records.validator import ERROR, DuplicateIdTracker, FieldError
 from xueji.records.workbook import DEFAULT_LIMITS, Format, Limits, Table, WorkbookError, _build_columns, open_table
 
@@ -132,32 +133,38 @@ class _Producer:
         self.path, self.ctx, self.columns, self.skip, self.batch_size = path, ctx, tuple(columns), skip, batch_size
         self.limits, self.part, self.work_dir = limits, part, work_dir
         self.count = 0
-        self._from_row = 0  # the second part's rows before this are the header area, read again
         self._table: Table | None = None
         self._sent: deque[dict[int, list[object]]] = deque()  # cells of the rows sent, per unacknowledged batch
 
     def open(self) -> SheetInfo | None:
         """What the file is, or None for a second part when the sheet is not cut."""
-        path, cut, limits = self.path, None, self.limits
+        cut = None
         if self.part is not None and self.work_dir is not None:
             out = Path(self.work_dir) / f"part{self.part}.xlsx"
+            limits = self.limits
             cut = sheet_part(
-                path, out, part=self.part, head_rows=limits.header_search_rows, max_rows=limits.max_rows,
+                self.path, out, part=self.part, head_rows=limits.header_search_rows, max_rows=limits.max_rows,
                 min_sheet_bytes=0,
             )  # fmt: skip
-            if cut is None and self.part == 1:
-                return None
             if cut is not None:
-                path = str(out)
-                self._from_row = cut if self.part == 1 else 0
                 # A part is stored uncompressed, so larger than the upload whose size was checked.
                 limits = replace(limits, max_file_bytes=max(limits.max_file_bytes, out.stat().st_size))
-        self._table = open_table(path, limits)
+                table = open_table(out, limits)
+                if self.part == 0 and (table.last_row or 0) < cut.row:
+                    self._table = table
+                elif self.part == 1 and (rows := _after_the_cut(table, cut)) is not None:
+                    self._table = replace(table, _rows=rows)
+                else:
+                    cut = None  # a row out of its place in the sheet: the cut would lose or repeat it
+            if cut is None and self.part == 1:
+                return None
+        if self._table is None:
+            self._table = open_table(self.path, self.limits)
         # The header row again, as cells in their places (blank where no column was read).
         header: list[object] = [""] * (max((c.index for c in self._table.columns), default=-1) + 1)
         for column in self._table.columns:
             header[column.index] = column.header
-        return SheetInfo.of(self._table, header, cut)
+        return SheetInfo.of(self._table, header, cut.row if cut else None)
 
     def batches(self) -> Iterator[tuple[list[_Checked], list[Cells]]]:
         """(rows, the cells of the rows with errors) per batch."""
@@ -165,10 +172,8 @@ class _Producer:
         rows: list[_Checked] = []
         failed: list[Cells] = []
         sent: dict[int, list[object]] = {}
-        skip, columns, from_row = self.skip, self.columns, self._from_row
+        skip, columns = self.skip, self.columns
         for number, clean, errors, cells in check_rows_with_cells(self._table, self.ctx, duplicates=False):
-            if number < from_row:
-                continue
             self.count += 1
             id_number = clean.get("id_number")
             if not isinstance(id_number, str):
@@ -196,6 +201,18 @@ class _Producer:
         cells, as read."""
         sent = self._sent.popleft()
         return [(number, sent[number]) for number in refused]
+
+
+def _after_the_cut(table: Table, cut: Cut) -> Iterator[tuple[int, list[object]]] | None:
+    """The second part's rows from the cut on, or None if it has a row before the cut that is not of the header
+    area (a row written out of its place: the first part would not have it)."""
+    rows = table.rows()
+    for number, cells in rows:
+        if number >= cut.row:
+            return itertools.chain([(number, cells)], rows)
+        if number not in cut.head:
+            return None
+    return iter(())
 
 
 class _Child:

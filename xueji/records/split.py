@@ -8,16 +8,18 @@ library splits a sheet, so this does it by hand, as plainly as it can, on the sh
 - the second part is the sheet's opening (everything before its first rows), its first ``head_rows`` rows
   (so that the header is found there exactly as in the whole sheet) and every row from that tag on.
 
-Every row keeps its absolute row number (the ``r`` attributes), so both parts give the rows of the whole sheet
-at their true numbers; the second part's rows before ``second_from_row`` are the header area, read again and
-not to be used as data. Every other part of the archive (shared strings, styles, the workbook) is copied to
-both, stored without compression so that the readers need not inflate it again.
+Every row keeps its absolute row number (the ``r`` attributes; every cell's own position is required on
+upload), so both parts give the rows of the whole sheet at their true numbers; the second part's rows before
+``Cut.row`` are the header area, read again and not to be used as data. Every other part of the archive
+(shared strings, styles, the workbook) is copied to both, stored without compression so that the readers need
+not inflate it again.
 
 Anything unusual gives ``None`` and the caller reads the whole file in one process, as it always could: a
-sheet without row numbers where the cut falls, CDATA or comments in the sheet (where a ``<row`` could be
-text), more than one data sheet, an archive that is not laid out as expected. The caller also compares what
-each part makes of its header and falls back when they differ (reader.py), so a file this code does not
-understand is never read wrongly, only more slowly.
+sheet without row numbers where the cut falls, CDATA, comments or processing instructions in the sheet (where
+a ``<row`` could be text), more than one data sheet, an archive that is not laid out as expected. The readers
+also check that no row was written out of its place, and the caller compares what each part makes of its
+header and falls back when they differ (reader.py), so a file this code does not understand is never read
+wrongly, only more slowly.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -37,6 +40,7 @@ _SHEET_DATA_START = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?sheetData)\s*>")
 _ROOT_START = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)[\s>]")
 _ROW_NUMBER = re.compile(rb'\sr\s*=\s*["\'](\d+)["\']')
 _WORKSHEET_REL = "/worksheet"
+_NOT_MARKUP = (b"<![CDATA[", b"<!--", b"<?")  # where "<row" can be text: CDATA, comments, processing instructions
 
 
 # Where the cut falls, as a share of the sheet's XML: the second part's reader also inflates the first half
@@ -44,14 +48,20 @@ _WORKSHEET_REL = "/worksheet"
 CUT_AT = 0.52
 
 
+@dataclass(frozen=True)
+class Cut:
+    row: int  # the sheet row number of the first row after the cut: the second part's data starts there
+    head: frozenset[int]  # the row numbers of the header area, which the second part reads too
+
+
 def sheet_part(
     path: str | Path, out: Path, *, part: int, head_rows: int, max_rows: int, min_sheet_bytes: int
-) -> int | None:
+) -> Cut | None:
     """Write part ``part`` (0 or 1) of the workbook's data sheet, cut in two (see the module docstring), as the
-    xlsx ``out``; return the sheet row number where the second part's data starts, or None (nothing written)
-    when the file is not one to cut. Both parts find the same cut from the same bytes; the first part inflates
-    only as far as the cut, and only the second checks the rest of the sheet (its row count, CDATA), so the
-    caller uses the cut only when both parts were made."""
+    xlsx ``out``; return where it is cut, or None (nothing written) when the file is not one to cut. Both parts
+    find the same cut from the same bytes; the first part inflates only as far as the cut, and only the second
+    checks the rest of the sheet (its row count, CDATA), so the caller uses the cut only when both parts were
+    made. The reader of each part also checks that no row was written out of its place (reader.py)."""
     try:
         with zipfile.ZipFile(path) as archive:
             member = _data_sheet(archive)
@@ -65,11 +75,12 @@ def sheet_part(
             cut = _cut(xml, head_rows, target)
             if cut is None:
                 return None
-            head, middle, number = cut
+            head, middle, found = cut
             view = memoryview(xml)
-            spans = [(0, middle)] if part == 0 else [(0, head), (middle, len(xml))]
-            if any(xml.find(marker, start, end) >= 0 for start, end in spans for marker in (b"<![CDATA[", b"<!--")):
-                return None  # a "<row" inside either would be text, not a tag: not worth telling apart
+            declared = xml.find(b"?>") + 2 if xml.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml") else 0
+            spans = [(declared, middle)] if part == 0 else [(declared, head), (middle, len(xml))]
+            if any(xml.find(marker, start, end) >= 0 for start, end in spans for marker in _NOT_MARKUP):
+                return None  # a "<row" inside one of these would be text, not a tag: not worth telling apart
             if part == 1 and not _rows_at_most(xml, max_rows):
                 return None  # the whole-file reader refuses it with its message
             pieces: list[bytes | memoryview] = (
@@ -82,7 +93,7 @@ def sheet_part(
                 with written.open(_stored(member), "w", force_zip64=True) as stream:
                     for piece in pieces:
                         stream.write(piece)
-            return number
+            return found
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, NotImplementedError, RuntimeError, ValueError):
         out.unlink(missing_ok=True)
         return None
@@ -107,29 +118,40 @@ def _read_to_cut(archive: zipfile.ZipFile, member: str, target: int) -> bytes:
     return bytes(chunks)
 
 
-def _cut(xml: bytes, head_rows: int, target: int) -> tuple[int, int, int] | None:
-    """(where the header area's rows end, where the second part's rows start, the row number there) or None."""
+def _cut(xml: bytes, head_rows: int, target: int) -> tuple[int, int, Cut] | None:
+    """(where the header area's rows end, where the second part's rows start, the row numbers there) or None."""
     opening = _SHEET_DATA_START.search(xml)
     if opening is None:
         return None
     head = None
+    head_numbers: set[int] = set()
     for count, row in enumerate(_ROW_START.finditer(xml, opening.end())):
         if count == head_rows:
             head = row.start()
             break
+        head_number = _row_number(xml, row.start())
+        if head_number is None:
+            return None  # a row's number would be counted from the rows before it
+        head_numbers.add(head_number)
     if head is None:
         return None  # not even a header area's worth of rows
     found = _ROW_START.search(xml, max(head, target))
     if found is None:
         return None
     middle = found.start()
-    tag_end = xml.find(b">", middle)
-    number = _ROW_NUMBER.search(xml, middle, tag_end) if tag_end > 0 else None
-    if number is None:
-        return None  # the row's number would be counted from the rows before it, which the part lacks
+    number = _row_number(xml, middle)
+    if number is None or number <= max(head_numbers):
+        return None  # the second part's first row would be counted from the rows before it, which it lacks
     if xml.find(b"sheetData>", opening.end(), middle) >= 0:
         return None  # the cut must fall among the rows
-    return head, middle, int(number.group(1))
+    return head, middle, Cut(number, frozenset(head_numbers))
+
+
+def _row_number(xml: bytes, start: int) -> int | None:
+    """The ``r`` of the row start tag at ``start``."""
+    end = xml.find(b">", start)
+    number = _ROW_NUMBER.search(xml, start, end) if end > 0 else None
+    return int(number.group(1)) if number else None
 
 
 def _rows_at_most(xml: bytes, limit: int) -> bool:
@@ -139,8 +161,8 @@ def _rows_at_most(xml: bytes, limit: int) -> bool:
     if not starts:
         return False
     last = starts[-1]
-    number = _ROW_NUMBER.search(xml, last, xml.find(b">", last))
-    return number is not None and int(number.group(1)) <= limit
+    number = _row_number(xml, last)
+    return number is not None and number <= limit
 
 
 def _closing(xml: bytes) -> bytes:

@@ -418,6 +418,7 @@ class Table:
     # Rows below the header as the sheet's dimensions give them (blank rows included; None for CSV): lets
     # the import show progress without reading the file twice.
     estimated_rows: int | None = None
+    last_row: int | None = None  # the sheet row number of the last row with a cell (None for CSV)
 
     @property
     def keys(self) -> list[str | None]:
@@ -560,6 +561,7 @@ def _open_calamine(path: str | Path, fmt: Format, limits: Limits) -> Table:
             preamble=preamble,
             _rows=_numbered(rows, index + 2, limits),
             estimated_rows=max(0, sheet.height - index - 1),
+            last_row=sheet.end[0] + 1 if sheet.end else None,
         )
     raise WorkbookError(
         f"在文件的前{limits.header_search_rows}行中没有找到表头（如“姓名”“身份证件号”），请使用系统下载的导入模板"
