@@ -255,6 +255,9 @@ class AnnotatedWriter:
 
     def _cell(self, row: int, col: int, value: object, fmt: Any = None) -> None:
         sheet = self.sheet
+        if value.__class__ is str and value:  # most cells: text, tested first (a failure workbook is 100,000s of them)
+            sheet.write_string(row, col, neutralise(value), fmt)
+            return
         if value is None or value == "":
             if fmt is not None:
                 sheet.write_blank(row, col, None, fmt)
