@@ -217,22 +217,24 @@ def _after_the_cut(table: Table, cut: Cut) -> Iterator[tuple[int, list[object]]]
 
 class _Child:
     """A reader process: a fresh interpreter running this module (not multiprocessing's spawn, which would run
-    the caller's main script again), talking over a socket pair."""
+    the caller's main script again), talking over two socket pairs: one for its batches, one for its answers to
+    acknowledgements (the refused rows' cells), so that those are read without reading ahead of the batches
+    (a part that runs ahead has all of its batches queued in front of any answer)."""
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
-        with ours, theirs:
+        ours_back, theirs_back = socket.socketpair()
+        with ours, theirs, ours_back, theirs_back:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "xueji.records.reader", str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),),
+                [sys.executable, "-m", "xueji.records.reader", str(theirs.fileno()), str(theirs_back.fileno())],
+                pass_fds=(theirs.fileno(), theirs_back.fileno()),
                 stdin=subprocess.DEVNULL,
             )
             self.conn = Connection(ours.detach())
+            self.answers = Connection(ours_back.detach())
         self.count = 0
-        self.inbox: deque[tuple[Any, ...]] = deque()  # messages read early, while looking for refused cells
-        self.cells: deque[list[Cells]] = deque()  # answers to acknowledgements, in their order
 
-    def _read(self) -> tuple[Any, ...]:
+    def receive(self, *expected: str) -> tuple[Any, ...]:
         try:
             message = self.conn.recv()
         except EOFError:
@@ -241,28 +243,21 @@ class _Child:
             raise WorkbookError(message[1])
         if message[0] == "crash":
             raise RuntimeError(f"the reader process failed:\n{message[1]}")
-        return message  # type: ignore[no-any-return]
-
-    def pump(self) -> None:
-        """Read one message: an answer to an acknowledgement is kept apart from the rest."""
-        message = self._read()
-        if message[0] == "cells":
-            self.cells.append(message[1])
-        else:
-            self.inbox.append(message)
-
-    def receive(self, *expected: str) -> tuple[Any, ...]:
-        """The next message that is not an answer to an acknowledgement."""
-        while not self.inbox:
-            self.pump()
-        message = self.inbox.popleft()
         if message[0] not in expected:
             raise RuntimeError(f"the reader process sent {message[0]!r}, expected {expected}")
-        return message
+        return message  # type: ignore[no-any-return]
+
+    def answer(self) -> list[Cells]:
+        """The next answer to an acknowledgement that refused rows: their cells."""
+        try:
+            return self.answers.recv()  # type: ignore[no-any-return]
+        except EOFError:
+            raise RuntimeError("the reader process ended without an answer") from None
 
     def close(self, *, kill: bool = False) -> None:
         """Stop the process: it ends when it finds the connection closed; ``kill`` for one not worth waiting for."""
         self.conn.close()
+        self.answers.close()
         if kill:
             self.process.kill()
         try:
@@ -415,15 +410,8 @@ class BatchReader:
     def arrived(self, *, wait: bool = False) -> list[list[Cells]]:
         """The refused rows' cells that have come back, one list per acknowledgement that refused rows, in the
         order of the acknowledgements; ``wait`` for all of them."""
-        while self._expected:
-            child = self._expected[0]
-            if not child.cells:
-                if not wait and not child.conn.poll():
-                    break
-                child.pump()
-                continue
-            self._ready.append(child.cells.popleft())
-            self._expected.popleft()
+        while self._expected and (wait or self._expected[0].answers.poll()):
+            self._ready.append(self._expected.popleft().answer())
         ready, self._ready = self._ready, []
         return ready
 
@@ -467,7 +455,7 @@ class _Outbox:
                 except OSError as error:  # the caller is gone: drop the rest
                     self._error = error
 
-    def send(self, message: tuple[Any, ...]) -> None:
+    def send(self, message: object) -> None:
         if self._error is not None:
             raise self._error
         self._queue.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
@@ -478,12 +466,13 @@ class _Outbox:
         self._thread.join()
 
 
-def _serve(conn: Connection, *args: Any) -> None:
+def _serve(conn: Connection, answers: Connection, *args: Any) -> None:
     """The child process: read, check, send; keep the sent rows' cells until their batch is acknowledged."""
     producer = _Producer(*args)
     # The second part of a cut sheet runs ahead of the caller, who writes the first part's rows before any of
     # its own: it queues all of its batches (a bounded share of the file) instead of waiting.
     outbox = _Outbox(conn, depth=0 if producer.part == 1 else 4)
+    replies = _Outbox(answers, depth=0)  # never blocks this thread, whenever the caller reads them
     try:
         info = producer.open()
         if info is None:
@@ -493,9 +482,9 @@ def _serve(conn: Connection, *args: Any) -> None:
         for rows, failed in producer.batches():
             outbox.send(("rows", rows, failed))
             while conn.poll():
-                _answer(conn, outbox, producer)
+                _answer(conn, outbox, replies, producer)
         outbox.send(("end", producer.count))
-        while not _answer(conn, outbox, producer):
+        while not _answer(conn, outbox, replies, producer):
             pass
     except WorkbookError as error:
         outbox.send(("error", error.message))
@@ -504,18 +493,19 @@ def _serve(conn: Connection, *args: Any) -> None:
     except BaseException:
         outbox.send(("crash", traceback.format_exc()))
     finally:
+        replies.close()
         outbox.close()
+        answers.close()
         conn.close()
 
 
-def _answer(conn: Connection, outbox: _Outbox, producer: _Producer) -> bool:
+def _answer(conn: Connection, outbox: _Outbox, replies: _Outbox, producer: _Producer) -> bool:
     """Handle one message from the caller; True once it said it has finished (the end)."""
     message = conn.recv()
     if message[0] == "ack":
+        cells = producer.ack(message[1])
         if message[1]:
-            outbox.send(("cells", producer.ack(message[1])))
-        else:
-            producer.ack(())
+            replies.send(cells)
         return False
     outbox.send(("done",))
     return True
@@ -528,9 +518,9 @@ if __name__ == "__main__":
     # The reader makes millions of short-lived lists, strings and dicts and no reference cycles: with the default
     # thresholds the cyclic collector spent 3-8% of this process's CPU scanning them for nothing.
     gc.set_threshold(50_000, 20, 10)
-    _connection = Connection(int(sys.argv[1]))
+    _connection, _answers = Connection(int(sys.argv[1])), Connection(int(sys.argv[2]))
     try:
         _arguments = _connection.recv()
     except EOFError:  # the caller stopped before giving any work (it read the file another way)
         sys.exit(0)
-    reader._serve(_connection, *_arguments)
+    reader._serve(_connection, _answers, *_arguments)
