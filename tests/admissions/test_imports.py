@@ -356,3 +356,22 @@ def test_deleting_the_job_or_the_user_keeps_the_records_and_forgets_where_they_c
     world.registrar_a.delete()
     record.refresh_from_db()
     assert record.created_by_id is None
+
+
+def test_a_file_that_breaks_part_way_keeps_the_rows_before_and_says_so(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most problems with a file are found before any row is written. One found part way (more non-blank rows
+    than allowed, which the upload's check of the sheet's extent leaves a little room for; here the limit is
+    lowered to 12) leaves the batches before it written, and the job's message says so and what to do, instead
+    of suggesting that nothing was imported."""
+    monkeypatch.setattr(imports, "BATCH_SIZE", 4)
+    monkeypatch.setattr(imports, "RUN_LIMITS", replace(imports.RUN_LIMITS, max_rows=12))
+    job = imports.import_job_run(
+        _queued_job(world, workbook(tmp_path / "名单.xlsx", [school_a_row(n) for n in range(1, 16)])).pk
+    )
+    assert job.status == ImportJob.Status.FAILED
+    assert (job.committed_rows, job.created_count) == (12, 12)
+    assert AdmissionRecord.objects.filter(import_job=job).count() == 12
+    assert job.error_message.startswith("数据超过12行，请分成几个文件。在此之前的12行已经处理")
+    assert "重新导入即可，已导入的学生会被更新，不会重复" in job.error_message

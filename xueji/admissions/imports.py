@@ -452,8 +452,16 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
                 after={"created": job.created_count, "updated": job.updated_count, "failed": job.failed_count},
             )
     except WorkbookError as error:
-        # The file itself cannot be read: nothing was written, and running it again cannot help.
-        _fail(job, error.message)
+        # The file itself cannot be read, and running it again cannot help. Mostly this is found before any row
+        # is written; found part way (a CSV's broken quoting, more rows than allowed), the batches before it
+        # stay written and the message says so.
+        if failures is not None:
+            failures.discard()
+        job.refresh_from_db()
+        message = error.message
+        if job.committed_rows:
+            message = PART_WRITTEN_MESSAGE.format(message=error.message.rstrip("。"), rows=job.committed_rows)
+        _fail(job, message)
         source.unlink(missing_ok=True)
         job.refresh_from_db()  # the caller (``xueji import``) reports the job's final state
         return job
@@ -495,6 +503,10 @@ def import_jobs_requeue_stale() -> int:
 
 
 SYSTEM_ERROR_MESSAGE = "导入过程中出现系统错误，已记录。已完成的批次已保存，可点“重新运行”从中断处继续，不会重复。"
+PART_WRITTEN_MESSAGE = (
+    "{message}。在此之前的{rows}行已经处理（新增、更新、失败的数目见本任务）；修改文件后重新导入即可，"
+    "已导入的学生会被更新，不会重复。"
+)
 DISK_FULL_MESSAGE = (
     "服务器磁盘空间不足，无法写出失败数据文件。所有行已导入完毕、数据已保存；"
     "请联系系统管理员清理磁盘后点“重新运行”，只补写失败数据文件，不会重复导入。"
