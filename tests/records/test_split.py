@@ -24,10 +24,7 @@ def rows_of(path: Path) -> tuple[tuple[object, ...], list[tuple[int, list[object
 
 def parts(path: Path, tmp_path: Path) -> tuple[int | None, int | None]:
     """Where each of the two parts is cut (the row number the second part's data starts at), or None."""
-    made = [
-        sheet_part(path, tmp_path / f"part{n}.xlsx", part=n, head_rows=10, max_rows=300_000, min_sheet_bytes=0)
-        for n in (0, 1)
-    ]
+    made = [sheet_part(path, tmp_path / f"part{n}.xlsx", part=n, head_rows=10, max_rows=300_000) for n in (0, 1)]
     return tuple(cut.row if cut else None for cut in made)  # type: ignore[return-value]
 
 
@@ -100,7 +97,7 @@ def test_a_sheet_the_cutter_does_not_fully_understand_is_not_cut(tmp_path: Path)
     csv = tmp_path / "a.csv"
     csv.write_text("姓名,身份证件号\n", encoding="utf-8")
     assert parts(csv, tmp_path) == (None, None)
-    over = sheet_part(path, tmp_path / "p.xlsx", part=1, head_rows=10, max_rows=30, min_sheet_bytes=0)
+    over = sheet_part(path, tmp_path / "p.xlsx", part=1, head_rows=10, max_rows=30)
     assert over is None  # more rows than allowed: the whole-file reader refuses the file with its message
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -196,20 +196,16 @@ def write_annotated(
     *,
     only_failed: bool = False,
     limits: Limits = DEFAULT_LIMITS,
-    table: Table | None = None,
-    rows: Iterable[tuple[int, list[object]]] | None = None,
 ) -> int:
     """Write the checked file back as xlsx: bad cells red, cells with warnings yellow, a last column 失败原因.
 
     ``only_failed`` writes just the header and the rows with errors (the import's failure workbook), with
     their original row numbers in a column 原行号; otherwise every row stays at its original row number, so
-    that "第N行" in the report is row N in the file. ``table`` and ``rows`` give the file as already read, so
-    that it is not read again. Returns the number of data rows written."""
-    if table is None:
-        table = open_table(source, limits)
+    that "第N行" in the report is row N in the file. Returns the number of data rows written."""
+    table = open_table(source, limits)
     by_row = report.errors_by_row()
     writer = AnnotatedWriter(table, out, only_failed=only_failed)
-    for number, cells in rows if rows is not None else table.rows():
+    for number, cells in table.rows():
         row_report = by_row.get(number)
         if only_failed and (row_report is None or not row_report.has_errors):
             continue

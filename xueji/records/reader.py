@@ -89,7 +89,7 @@ class SheetInfo:
         )  # fmt: skip
 
     def table(self) -> Table:
-        """The file's table without rows: what ``write_annotated`` needs besides the rows it is given."""
+        """The file's table without rows: what the failure workbook's ``AnnotatedWriter`` needs."""
         columns, unknown = _build_columns(self.header)
         table = Table(self.format, self.sheet_name, self.header_row, columns, self.first_column, unknown, self.preamble)
         table.estimated_rows = self.estimated_rows
@@ -143,9 +143,8 @@ class _Producer:
             out = Path(self.work_dir) / f"part{self.part}.xlsx"
             limits = self.limits
             cut = sheet_part(
-                self.path, out, part=self.part, head_rows=limits.header_search_rows, max_rows=limits.max_rows,
-                min_sheet_bytes=0,
-            )  # fmt: skip
+                self.path, out, part=self.part, head_rows=limits.header_search_rows, max_rows=limits.max_rows
+            )
             if cut is not None:
                 # A part is stored uncompressed, so larger than the upload whose size was checked.
                 limits = replace(limits, max_file_bytes=max(limits.max_file_bytes, out.stat().st_size))

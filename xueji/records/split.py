@@ -54,9 +54,7 @@ class Cut:
     head: frozenset[int]  # the row numbers of the header area, which the second part reads too
 
 
-def sheet_part(
-    path: str | Path, out: Path, *, part: int, head_rows: int, max_rows: int, min_sheet_bytes: int
-) -> Cut | None:
+def sheet_part(path: str | Path, out: Path, *, part: int, head_rows: int, max_rows: int) -> Cut | None:
     """Write part ``part`` (0 or 1) of the workbook's data sheet, cut in two (see the module docstring), as the
     xlsx ``out``; return where it is cut, or None (nothing written) when the file is not one to cut. Both parts
     find the same cut from the same bytes; the first part inflates only as far as the cut, and only the second
@@ -68,7 +66,7 @@ def sheet_part(
             if member is None:
                 return None
             size = archive.getinfo(member).file_size
-            if not min_sheet_bytes <= size <= MAX_SHEET_BYTES:
+            if size > MAX_SHEET_BYTES:
                 return None
             target = int(size * CUT_AT)
             xml = _read_to_cut(archive, member, target) if part == 0 else archive.read(member)
