@@ -215,19 +215,20 @@ def _write_batch_once(
 
 
 class _Writers:
-    """Batches written two at a time on PostgreSQL, each thread with its own connection: writing is the server's
-    work more than the job's, and one connection keeps one core of the server busy at most (measured: the job
-    and its server backend together used one core while the second sat idle at the end of an import).
+    """Batches written ``threads`` at a time, each thread with its own connection: writing is the server's work
+    more than the job's, and one connection keeps one core of the server busy at most (measured: the job and its
+    server backend together used one core while the second sat idle at the end of an import). With one thread
+    (``_writer_threads``) a batch is written at once, in the caller's thread and on its connection.
 
     Each batch commits only after the one before it (``_write_batch``'s ``after``), so the committed batches are
     always the first N and a resumed job still skips a prefix of the file. Two batches never hold the same
     person: a repeated ID number is a failure before any batch is written (reader.BatchReader)."""
 
     def __init__(self, job: ImportJob, school: School, choices: SchoolChoices, threads: int):
-        self.job, self.school, self.choices = job, school, choices
+        self.job, self.school, self.choices, self.threads = job, school, choices, threads
         self._queues: list[queue.SimpleQueue[tuple[list[Row], Future[Any], Future[Any] | None] | None]] = []
         self._threads: list[threading.Thread] = []
-        for index in range(threads):
+        for index in range(threads if threads > 1 else 0):
             work: queue.SimpleQueue[tuple[list[Row], Future[Any], Future[Any] | None] | None] = queue.SimpleQueue()
             thread = threading.Thread(target=self._serve, args=(work,), name=f"xueji-import-writer-{index}")
             thread.start()
@@ -238,6 +239,9 @@ class _Writers:
 
     def submit(self, batch: list[Row]) -> Future[Any]:
         done: Future[Any] = Future()
+        if not self._queues:
+            done.set_result(_write_batch(self.job, self.school, self.choices, batch))
+            return done
         self._queues[self._turn % len(self._queues)].put((batch, done, self._previous))
         self._turn += 1
         self._previous = done
@@ -333,12 +337,6 @@ class FailureWorkbook:
         self.target.unlink(missing_ok=True)
 
 
-def _done(result: list[tuple[int, list[FieldError]]]) -> Future[Any]:
-    done: Future[Any] = Future()
-    done.set_result(result)
-    return done
-
-
 def _failure_report(job: ImportJob) -> CheckReport:
     report = CheckReport(file=job.original_name)
     for failure in job.failures.order_by("row_number"):
@@ -401,22 +399,16 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
                     job.refresh_from_db()
                     progress(job)
 
-            threads = _writer_threads()
-            if threads == 1:
+            writers = _Writers(job, school, choices, _writer_threads())
+            try:
                 for batch, failed_cells in reader:
-                    written.append((_done(_write_batch(job, school, choices, batch)), failed_cells))
-                    finish_oldest()
-            else:
-                writers = _Writers(job, school, choices, threads)
-                try:
-                    for batch, failed_cells in reader:
-                        written.append((writers.submit(batch), failed_cells))
-                        while written and (len(written) > threads or written[0][0].done()):
-                            finish_oldest()
-                    while written:
+                    written.append((writers.submit(batch), failed_cells))
+                    while written and (len(written) > writers.threads or written[0][0].done()):
                         finish_oldest()
-                finally:
-                    writers.close()
+                while written:
+                    finish_oldest()
+            finally:
+                writers.close()
             count, owed = reader.finish()
         ImportJob.objects.filter(pk=job.pk).update(total_rows=count)
         job.refresh_from_db()
@@ -453,8 +445,8 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
             )
     except WorkbookError as error:
         # The file itself cannot be read, and running it again cannot help. Mostly this is found before any row
-        # is written; found part way (a CSV's broken quoting, more rows than allowed), the batches before it
-        # stay written and the message says so.
+        # is written; found part way (more rows than allowed in an xlsx), the batches before it stay written and
+        # the message says so.
         if failures is not None:
             failures.discard()
         job.refresh_from_db()
