@@ -178,7 +178,8 @@ class _Producer:
             if not isinstance(id_number, str):
                 id_number = None
             if self.count <= skip:
-                rows.append((number, None, None, [], id_number))  # for the caller's duplicate check only
+                # Neither values nor problems: a row to skip, sent for the caller's duplicate check only.
+                rows.append((number, None, None, [], id_number))
             elif errors and any(e.severity == ERROR for e in errors):
                 rows.append((number, None, None, errors, id_number))
                 failed.append((number, cells))
@@ -373,14 +374,13 @@ class BatchReader:
                 yield child, message[1], message[2]
 
     def __iter__(self) -> Iterator[tuple[list[Row], list[Cells]]]:
-        check, skip, seen = self._duplicates.check, self._args[3], 0
+        check = self._duplicates.check
         for child, checked, failed in self._batches():
             rows: list[Row] = []
             for number, values, data, errors, id_number in checked:
-                seen += 1
                 duplicate = check(number, id_number) if id_number is not None else None
-                if seen <= skip:
-                    continue  # committed by an earlier run: only its ID number counts
+                if values is None and not errors:
+                    continue  # committed by an earlier run (the reader's ``skip``): only its ID number counts
                 if duplicate is not None:
                     rows.append((number, None, None, [*errors, duplicate]))
                 else:
