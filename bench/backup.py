@@ -26,42 +26,15 @@ def child(database_url: str, data_dir: str, count: int, files: int) -> None:
     import bench_db  # type: ignore[import-not-found]
 
     bench_db.django_setup(database_url, data_dir)
-    from datetime import date
 
     from django.conf import settings
 
-    from tests.admissions.helpers import school_a_row
-    from xueji.admissions.models import AdmissionRecord
-    from xueji.admissions.services import json_value
     from xueji.ops.backup import backup_create
     from xueji.ops.restore import restore_archive
-    from xueji.orgs.selectors import school_catalog
-    from xueji.records.context import RowContext
-    from xueji.records.validator import RowValidator
-    from xueji.students.models import State, Student
+    from xueji.students.models import Student
 
     _city, _district, school, offering, school_class = bench_db.school_a()
-    clean, errors = RowValidator(RowContext(school=school_catalog(school))).validate(school_a_row(1))
-    assert not [e for e in errors if e.severity == "error"], errors
-    template = {key: json_value(value) for key, value in clean.items()}
-    for start in range(0, count, 5000):
-        numbers = [f"110101201001{n % 28 + 1:02d}{n:04d}" for n in range(start, min(count, start + 5000))]
-        records = AdmissionRecord.objects.bulk_create(
-            [
-                AdmissionRecord(school=school, grade=2026, name=f"学生{n[-5:]}", id_type="1", id_number=n,
-                                offering=offering, admission_method="1", state=AdmissionRecord.State.CHECKED_IN,
-                                data={**template, "name": f"学生{n[-5:]}", "id_number": n})
-                for n in numbers
-            ]
-        )  # fmt: skip
-        Student.objects.bulk_create(
-            [
-                Student(school=school, admission=r, grade=2026, school_class=school_class, name=r.name, id_type="1",
-                        id_number=r.id_number, birth_date=date(2010, 1, 1), offering=offering, admission_method="1",
-                        data=r.data, state=State.APPROVED, student_no=f"G{r.id_number}")
-                for r in records
-            ]
-        )  # fmt: skip
+    bench_db.approved_students(school, offering, school_class, count)
     evidence = Path(settings.MEDIA_ROOT) / "name_changes"
     evidence.mkdir(parents=True, exist_ok=True)
     for n in range(files):

@@ -71,6 +71,42 @@ def school_a():  # type: ignore[no-untyped-def]
     return city, district, school, offering, school_class
 
 
+def approved_students(school, offering, school_class, count: int) -> None:  # type: ignore[no-untyped-def]
+    """``count`` approved students at ``school_a()``'s school, each with its admission record and one full, valid
+    catalog row (as the import stores it) under its own name and ID number."""
+    from datetime import date
+
+    from tests.admissions.helpers import school_a_row
+    from xueji.admissions.models import AdmissionRecord
+    from xueji.admissions.services import json_value
+    from xueji.orgs.selectors import school_catalog
+    from xueji.records.context import RowContext
+    from xueji.records.validator import RowValidator
+    from xueji.students.models import State, Student
+
+    clean, errors = RowValidator(RowContext(school=school_catalog(school))).validate(school_a_row(1))
+    assert not [e for e in errors if e.severity == "error"], errors
+    template = {key: json_value(value) for key, value in clean.items()}
+    for start in range(0, count, 5000):
+        numbers = [f"110101201001{n % 28 + 1:02d}{n:04d}" for n in range(start, min(count, start + 5000))]
+        records = AdmissionRecord.objects.bulk_create(
+            [
+                AdmissionRecord(school=school, grade=2026, name=f"学生{n[-5:]}", id_type="1", id_number=n,
+                                offering=offering, admission_method="1", state=AdmissionRecord.State.CHECKED_IN,
+                                data={**template, "name": f"学生{n[-5:]}", "id_number": n})
+                for n in numbers
+            ]
+        )  # fmt: skip
+        Student.objects.bulk_create(
+            [
+                Student(school=school, admission=r, grade=2026, school_class=school_class, name=r.name, id_type="1",
+                        id_number=r.id_number, birth_date=date(2010, 1, 1), offering=offering, admission_method="1",
+                        data=r.data, state=State.APPROVED, student_no=f"G{r.id_number}")
+                for r in records
+            ]
+        )  # fmt: skip
+
+
 def run_children(script: str, args: list[str]) -> Iterator[tuple[str, Any, str]]:
     """Run ``script`` with ``args --child URL DATA_DIR`` once per database in ``targets()``, each in a fresh data
     folder (and a fresh PostgreSQL database, dropped afterwards); yield (label, the JSON of the child's last output
