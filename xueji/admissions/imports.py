@@ -8,14 +8,16 @@ committed row, so the final counts are exact and nothing is written twice.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import gc
 import hashlib
 import logging
 import queue
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
@@ -348,6 +350,23 @@ def _failure_report(job: ImportJob) -> CheckReport:
     return report
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the rows go through, and one collection after. Every batch from the
+    readers is some 15,000 tuples and lists that live until it is written; with them the collector ran a full
+    collection of the whole process (Django's models and app registry included) every few batches, 0.1-0.2 s of a
+    100,000-row import. The rows, batches and statements form no reference cycles, so nothing waits to be freed."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
+
+
 def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
     """Run (or resume) a job to its end. Safe to call for a job another worker holds: it then does nothing."""
     if not import_job_claim(job_id):
@@ -364,16 +383,19 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
         # still recognised; only rows after the committed ones are written.
         failure_file = f"{job.stored_name}-failures.xlsx"
         target = imports_dir() / failure_file
-        with BatchReader(
-            source,
-            ctx,
-            skip=skip,
-            columns=ROW_COLUMNS,
-            batch_size=BATCH_SIZE,
-            in_process=source.stat().st_size < READER_PROCESS_MIN_BYTES,
-            limits=RUN_LIMITS,
-            split_from_bytes=READER_SPLIT_MIN_BYTES,
-        ) as reader:
+        with (
+            BatchReader(
+                source,
+                ctx,
+                skip=skip,
+                columns=ROW_COLUMNS,
+                batch_size=BATCH_SIZE,
+                in_process=source.stat().st_size < READER_PROCESS_MIN_BYTES,
+                limits=RUN_LIMITS,
+                split_from_bytes=READER_SPLIT_MIN_BYTES,
+            ) as reader,
+            _collector_paused(),
+        ):
             table = reader.info.table()
             total = table.estimated_rows
             if total is None:  # CSV: counting its lines is cheap
