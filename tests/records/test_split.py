@@ -101,6 +101,49 @@ def test_a_sheet_the_cutter_does_not_fully_understand_is_not_cut(tmp_path: Path)
     assert over is None  # more rows than allowed: the whole-file reader refuses the file with its message
 
 
+@pytest.mark.parametrize(
+    "markup",
+    [
+        b"<!-- a comment -->",
+        b"<?xueji note?>",
+        b"<c r='AZ{n}' t='inlineStr'><is><t><![CDATA[<row r='3'>]]></t></is></c>",
+    ],
+    ids=["comment", "processing instruction", "CDATA"],
+)
+@pytest.mark.parametrize("row", [5, 20, 55], ids=["in the header area", "in the first part", "in the second part"])
+def test_markup_where_a_row_tag_could_be_text_anywhere_in_the_sheet_stops_the_cut(
+    tmp_path: Path, markup: bytes, row: int
+) -> None:
+    path = write_xlsx(tmp_path / "a.xlsx", headers_for(KEYS), data_rows(60))
+    assert parts(path, tmp_path)[1] is not None
+    start = f'<row r="{row}"'.encode()
+
+    def insert(xml: bytes) -> bytes:
+        at = xml.index(start)
+        close = xml.index(b">", at) + 1
+        assert xml[close - 2 : close] != b"/>", "the row must have cells for the markup to go among them"
+        return xml[:close] + markup.replace(b"{n}", str(row).encode()) + xml[close:]
+
+    # Each part checks what it reads (the first up to the cut, the second its header area and the rest); the
+    # reader cuts only when both parts were made.
+    assert None in parts(edit_sheet(path, insert), tmp_path)
+
+
+def test_exclamation_and_question_marks_in_cells_do_not_stop_the_cut(tmp_path: Path) -> None:
+    rows = data_rows(60)
+    for row in rows:
+        row[KEYS.index("guardian_name")] = "张三?! <!-- 不是注释 --> <?也不是?> <![CDATA[x]]>"
+    # Inline strings, so that the text is in the sheet's XML itself (escaped: "&lt;!--").
+    path = inline_strings_xlsx(tmp_path / "a.xlsx", headers_for(KEYS), rows)
+    assert b"?!" in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    first, second = (tmp_path / "part0.xlsx"), (tmp_path / "part1.xlsx")
+    whole = rows_of(path)[1]
+    cut, cut_again = parts(path, tmp_path)
+    assert cut is not None and cut == cut_again
+    halves = list(open_table(first).rows()) + [r for r in open_table(second).rows() if r[0] >= cut]
+    assert halves == whole
+
+
 def test_a_workbook_with_two_data_sheets_is_not_cut(tmp_path: Path) -> None:
     path = tmp_path / "two.xlsx"
     workbook = xlsxwriter.Workbook(str(path))
