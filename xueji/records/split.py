@@ -29,6 +29,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 from xml.etree import ElementTree
 
 from xueji.records.workbook import NON_DATA_SHEETS
@@ -113,7 +114,7 @@ _CHUNK = 1 << 20
 
 
 def _open_member(archive: zipfile.ZipFile, member: str) -> zipfile.ZipExtFile:
-    stream = archive.open(member)
+    stream = cast(zipfile.ZipExtFile, archive.open(member))
     stream.MIN_READ_SIZE = _CHUNK
     return stream
 
