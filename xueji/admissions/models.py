@@ -85,8 +85,9 @@ class AdmissionRecord(models.Model):
         PENDING = "pending", _("待报到")
         CHECKED_IN = "checked_in", _("已报到")
 
-    # Indexes cost every imported row a write; the school is the first column of the list's indexes, and
-    # the rarely followed foreign keys (direction, job, creator) are left without one of their own.
+    # Indexes cost every imported row a write; the school is the first column of the list's index, and
+    # the rarely followed foreign keys (direction, job, creator) are left without one of their own. The name
+    # search (a prefix, within a school) has no index of its own: docs/decisions.md, "No index for the name".
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="admission_records", db_index=False)
     grade = models.PositiveSmallIntegerField(_("年级"))
     name = models.CharField(_("姓名"), max_length=50)
@@ -141,7 +142,6 @@ class AdmissionRecord(models.Model):
         indexes = [
             # The registrar's list: by school and grade, newest first, paged by keyset on id.
             models.Index(fields=["school", "grade", "state", "-id"], name="admission_list_idx"),
-            models.Index(fields=["school", "name"], name="admission_name_idx"),
         ]
 
     def __str__(self) -> str:
