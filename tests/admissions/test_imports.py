@@ -342,6 +342,35 @@ def test_a_large_xlsx_that_cannot_be_cut_is_read_whole(
     assert list(job.failures.values_list("row_number", flat=True)) == [27]
 
 
+def test_a_large_xlsx_whose_shared_strings_are_numbered_otherwise_is_read_whole(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first part keeps only the shared strings numbered before the cut's row (records/split.py). Strings
+    numbered in another order make that part unreadable; the file is then read by one process, with the
+    same outcome as any other."""
+    monkeypatch.setattr(imports, "READER_PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(imports, "READER_SPLIT_MIN_BYTES", 0)
+    from tests.records.test_split import reorder_shared_strings
+
+    rows = [school_a_row(n) for n in range(1, 41)]
+    rows[30]["ethnicity"] = "火星族"
+    path = reorder_shared_strings(workbook(tmp_path / "d.xlsx", rows))
+    monkeypatch.setattr(imports, "RUN_LIMITS", replace(imports.RUN_LIMITS, max_file_bytes=10 * path.stat().st_size))
+    used: list[tuple[int | None, int]] = []
+    start = reader.BatchReader._start
+
+    def spy(self: reader.BatchReader, *, split: bool) -> None:
+        start(self, split=split)
+        used.append((self.info.cut, len(self._children)))
+
+    monkeypatch.setattr(reader.BatchReader, "_start", spy)
+    job = imports.import_job_run(_queued_job(world, path).pk)
+    assert used == [(None, 1)]
+    assert (job.status, job.total_rows, job.created_count, job.failed_count) == ("done", 40, 39, 1)
+    assert list(job.failures.values_list("row_number", flat=True)) == [32]
+    assert AdmissionRecord.objects.get(id_number=rows[39]["id_number"]).name == rows[39]["name"]
+
+
 def test_deleting_the_job_or_the_user_keeps_the_records_and_forgets_where_they_came_from(
     world: World, tmp_path: Path
 ) -> None:

@@ -12,7 +12,7 @@ import xlsxwriter
 
 from tests.records.helpers import headers_for, soffice_convert, valid_row, write_xlsx
 from xueji.records.split import sheet_part
-from xueji.records.workbook import open_table
+from xueji.records.workbook import WorkbookError, open_table
 
 KEYS = list(valid_row().keys())
 
@@ -142,6 +142,55 @@ def test_exclamation_and_question_marks_in_cells_do_not_stop_the_cut(tmp_path: P
     assert cut is not None and cut == cut_again
     halves = list(open_table(first).rows()) + [r for r in open_table(second).rows() if r[0] >= cut]
     assert halves == whole
+
+
+def test_the_first_part_keeps_only_the_shared_strings_its_rows_can_use(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "a.xlsx", headers_for(KEYS), data_rows(60))
+    cut, _ = parts(path, tmp_path)
+    assert cut is not None
+    original = zipfile.ZipFile(path).read("xl/sharedStrings.xml")
+    kept = zipfile.ZipFile(tmp_path / "part0.xlsx").read("xl/sharedStrings.xml")
+    assert 0 < kept.count(b"<si>") < original.count(b"<si>")
+    assert original.startswith(kept[: kept.rindex(b"</si>")])  # the first strings, as they were
+    # Exactly the rows of the whole sheet, before the cut (the strings they use are all kept).
+    assert list(open_table(tmp_path / "part0.xlsx").rows()) == [r for r in rows_of(path)[1] if r[0] < cut]
+    whole = zipfile.ZipFile(tmp_path / "part1.xlsx").read("xl/sharedStrings.xml")
+    assert whole == original  # the second part's rows use strings from anywhere in the table
+
+
+def reorder_shared_strings(path: Path) -> Path:
+    """The same workbook with its shared strings in reverse order (and the sheet's indexes to match): a valid
+    workbook, but not numbered in the order the sheet first uses its strings, as Excel and LibreOffice do."""
+    out = path.with_name(f"reordered-{path.name}")
+    with zipfile.ZipFile(path) as source:
+        table = source.read("xl/sharedStrings.xml")
+        strings = re.findall(rb"<si>.*?</si>", table, re.S)
+        last = len(strings) - 1
+        first_si, end = table.index(b"<si>"), table.rindex(b"</si>") + len(b"</si>")
+        reordered = table[:first_si] + b"".join(reversed(strings)) + table[end:]
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for entry in source.infolist():
+                content = source.read(entry)
+                if entry.filename == "xl/sharedStrings.xml":
+                    content = reordered
+                elif entry.filename == "xl/worksheets/sheet1.xml":
+                    content = re.sub(
+                        rb'(t="s"[^>]*><v>)(\d+)(</v>)',
+                        lambda m: m.group(1) + str(last - int(m.group(2))).encode() + m.group(3),
+                        content,
+                    )
+                target.writestr(entry.filename, content)
+    return out
+
+
+def test_shared_strings_numbered_otherwise_make_the_first_part_unreadable_never_wrong(tmp_path: Path) -> None:
+    """When the strings are not numbered in the order of use, the first part's rows refer past the strings it
+    kept: python-calamine refuses the part (the reader then reads the whole file), it does not misread it."""
+    path = reorder_shared_strings(write_xlsx(tmp_path / "a.xlsx", headers_for(KEYS), data_rows(60)))
+    assert rows_of(path) == rows_of(write_xlsx(tmp_path / "b.xlsx", headers_for(KEYS), data_rows(60)))
+    assert parts(path, tmp_path)[0] is not None
+    with pytest.raises(WorkbookError):
+        list(open_table(tmp_path / "part0.xlsx").rows())
 
 
 def test_a_workbook_with_two_data_sheets_is_not_cut(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ Every row keeps its absolute row number (the ``r`` attributes; every cell's own 
 upload), so both parts give the rows of the whole sheet at their true numbers; the second part's rows before
 ``Cut.row`` are the header area, read again and not to be used as data. Every other part of the archive
 (shared strings, styles, the workbook) is copied to both, stored without compression so that the readers need
-not inflate it again.
+not inflate it again; the first part's shared strings end after the last one its rows can use (as Excel and
+LibreOffice number them in the order of use, about half of them: see ``_strings_used_after``).
 
 Anything unusual gives ``None`` and the caller reads the whole file in one process, as it always could: a
 sheet without row numbers where the cut falls, CDATA, comments or processing instructions in the sheet (where
@@ -89,10 +90,16 @@ def sheet_part(path: str | Path, out: Path, *, part: int, head_rows: int, max_ro
             pieces: list[bytes | memoryview] = (
                 [view[:middle], _closing(xml)] if part == 0 else [view[:head], view[middle:]]
             )
+            strings = _shared_strings(archive)
+            # The first part needs only the shared strings its rows use (see _strings_head).
+            needed = _strings_used_after(xml, middle) if part == 0 and strings else None
             with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as written:
                 for entry in archive.infolist():
-                    if entry.filename != member:
-                        written.writestr(_stored(entry.filename), archive.read(entry))
+                    if entry.filename == strings and needed is not None:
+                        content = _strings_head(archive, entry.filename, needed)
+                        written.writestr(_stored(entry.filename), content or _read_all(archive, entry.filename))
+                    elif entry.filename != member:
+                        written.writestr(_stored(entry.filename), _read_all(archive, entry.filename))
                 with written.open(_stored(member), "w", force_zip64=True) as stream:
                     for piece in pieces:
                         stream.write(piece)
@@ -125,19 +132,82 @@ def _read_all(archive: zipfile.ZipFile, member: str) -> bytes:
 
 
 def _read_to_cut(archive: zipfile.ZipFile, member: str, target: int) -> bytes:
-    """The sheet's XML from its start to a little past the first row start tag at or after ``target``."""
+    """The sheet's XML from its start to past the first row start tag at or after ``target`` and the next one
+    (so that the row at the cut is whole: see _strings_used_after), or to its end."""
     with _open_member(archive, member) as stream:
         chunks = [stream.read(target)]
         # Searched from ``target`` on; a tag cut by a chunk's end is found in the next, with its start kept.
-        tail, searched = chunks[0][-64:], min(64, len(chunks[0]))
+        tail, searched, wanted = chunks[0][-64:], min(64, len(chunks[0])), 2
         while chunk := stream.read(_CHUNK):
             chunks.append(chunk)
             tail += chunk
-            found = _ROW_START.search(tail, searched)
-            if found is not None and tail.find(b">", found.start()) > 0:
+            while wanted:
+                found = _ROW_START.search(tail, searched)
+                if found is None or tail.find(b">", found.start()) < 0:
+                    break
+                wanted -= 1
+                searched = found.end()
+            if not wanted:
                 break
-            tail, searched = tail[-64:], 0
+            # Kept: where a row start tag may still be completed (the unfinished one, or the last bytes).
+            start = found.start() if found is not None else max(searched, len(tail) - 64)
+            tail, searched = tail[start:], 0
     return b"".join(chunks)
+
+
+# A shared-string cell's index: <c ... t="s" ...><v>12</v> (attributes in any order, either quote).
+_STRING_CELL = re.compile(
+    rb"""<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\bt\s*=\s*["']s["'][^>]*>\s*<(?:[A-Za-z_][\w.-]*:)?v>\s*(\d+)"""
+)
+_SST_START = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sst[\s>]")
+_SHARED_STRINGS_REL = "/sharedStrings"
+
+
+def _strings_used_after(xml: bytes, middle: int) -> int | None:
+    """How many shared strings the first part can use at most: one more than the largest string index in the
+    first row after the cut, or None when that row has none (or is not whole in ``xml``).
+
+    Excel and LibreOffice number the shared strings in the order the sheet first uses them, row by row. A
+    row of admitted students always brings new strings (a name, an ID number), so every string the rows
+    before it use has a lower index than its own. Should a workbook be numbered otherwise, a row of the first
+    part refers past the strings it was given, python-calamine refuses the part ("Cell string index not found
+    in shared strings table") and the file is read whole (reader.py): slower, never wrong."""
+    following = _ROW_START.search(xml, middle + 1)
+    if following is None:
+        return None
+    indexes = [int(found.group(1)) for found in _STRING_CELL.finditer(xml, middle, following.start())]
+    return max(indexes) + 1 if indexes else None
+
+
+def _strings_head(archive: zipfile.ZipFile, member: str, count: int) -> bytes | None:
+    """The shared-strings part with only its first ``count`` strings (inflated only as far as those), or None
+    to copy it whole: fewer strings than that, or markup where a closing tag could be text."""
+    with _open_member(archive, member) as stream:
+        first = stream.read(_CHUNK)
+        root = _SST_START.search(first)
+        if root is None:
+            return None
+        closing = b"</" + root.group(1) + b"si>"
+        chunks, seen, carry = [first], 0, b""
+        chunk = first
+        while chunk:
+            window = carry + chunk
+            found = window.count(closing)
+            if seen + found >= count:
+                at = -1
+                for _ in range(count - seen):
+                    at = window.find(closing, at + 1)
+                # The end of the count-th string, as an offset into the chunks read so far.
+                end = sum(len(c) for c in chunks) - len(window) + at + len(closing)
+                head = b"".join(chunks)[:end]
+                if _has_markup(head, head.find(b"?>") + 2, len(head)):
+                    return None
+                return head + b"</" + root.group(1) + b"sst>"
+            seen += found
+            carry = window[-(len(closing) - 1) :]
+            chunk = stream.read(_CHUNK)
+            chunks.append(chunk)
+    return None
 
 
 def _has_markup(xml: bytes, start: int, end: int) -> bool:
@@ -207,18 +277,34 @@ def _closing(xml: bytes) -> bytes:
     return b"</" + data.group(1) + b"></" + root.group(1) + b">"
 
 
+def _shared_strings(archive: zipfile.ZipFile) -> str | None:
+    """The archive path of the workbook's shared-strings part, if it has one."""
+    for relation_type, target in _workbook_relations(archive).values():
+        if relation_type.endswith(_SHARED_STRINGS_REL):
+            return target
+    return None
+
+
+def _workbook_relations(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
+    """The workbook's relationships by id: (type, archive path of the target); none for external targets."""
+    relations: dict[str, tuple[str, str]] = {}
+    for element in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels")):
+        if element.get("TargetMode") != "External":
+            target = element.get("Target", "")
+            resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+            relations[element.get("Id", "")] = (element.get("Type", ""), resolved)
+    return relations
+
+
 def _data_sheet(archive: zipfile.ZipFile) -> str | None:
     """The archive path of the workbook's one visible data worksheet (the template's own sheets of notes and
     codes aside), or None when there is not exactly one."""
     names = set(archive.namelist())
     if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
         return None
-    targets: dict[str, str] = {}
-    for element in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels")):
-        if element.get("Type", "").endswith(_WORKSHEET_REL) and element.get("TargetMode") != "External":
-            target = element.get("Target", "")
-            resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
-            targets[element.get("Id", "")] = resolved
+    targets = {
+        key: target for key, (kind, target) in _workbook_relations(archive).items() if kind.endswith(_WORKSHEET_REL)
+    }
     found = []
     for element in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter():
         if not element.tag.endswith("}sheet") and element.tag != "sheet":
