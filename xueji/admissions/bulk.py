@@ -53,7 +53,7 @@ _PENDING = AdmissionRecord.State.PENDING.value
 _STAGE = "xueji_admission_stage"
 _STAGE_TYPES = {
     "grade": "smallint", "name": "varchar(50)", "gender": "varchar(1)", "birth_date": "date",
-    "offering_id": "bigint", "direction_id": "bigint", "admission_method": "varchar(2)", "data": "jsonb",
+    "offering_id": "bigint", "direction_id": "bigint", "admission_method": "varchar(2)", "data": "json",
     "import_row": "integer",
 }  # fmt: skip
 

@@ -10,6 +10,22 @@ from django.utils.translation import gettext_lazy as _
 from xueji.orgs.models import Direction, MajorOffering, School
 
 
+class StoredJSONField(models.JSONField):  # type: ignore[type-arg]
+    """JSON kept on PostgreSQL as ``json`` (the text as written) rather than ``jsonb``: for a document that is
+    written and read whole and never searched by key. ``jsonb`` turns every value into its binary form on the
+    way in, which cost a 100,000-row import about 0.3 s of the server's CPU (docs/decisions.md). Other
+    databases keep JSONField's own type."""
+
+    def db_type(self, connection):  # type: ignore[no-untyped-def]
+        return "json" if connection.vendor == "postgresql" else super().db_type(connection)
+
+    def from_db_value(self, value, expression, connection):  # type: ignore[no-untyped-def]
+        # psycopg reads ``json`` into Python values itself (Django has it hand over ``jsonb`` as text).
+        if isinstance(value, dict | list):
+            return value
+        return super().from_db_value(value, expression, connection)
+
+
 class ImportJob(models.Model):
     """One uploaded workbook: its progress, counts and failure workbook."""
 
@@ -111,8 +127,8 @@ class AdmissionRecord(models.Model):
     state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.PENDING)
     # Every collected field's clean value keyed by the field catalog's key (codes, ISO dates, text): the
     # catalog stays the one declaration, and adding a field needs no migration. The columns above are the
-    # ones queried, sorted and joined on.
-    data = models.JSONField(default=dict)
+    # ones queried, sorted and joined on; this is read whole (statistics count students, whose ``data`` is jsonb).
+    data = StoredJSONField(default=dict)
     # Where the record came from, not what it depends on: no database constraint, so the import's rows are
     # not each checked against the job and user tables (docs/decisions.md); Django's on_delete still nulls them.
     import_job = models.ForeignKey(
