@@ -117,10 +117,13 @@ def make_row(rng: random.Random, index: int) -> dict[str, object]:
     return row
 
 
-def make_workbook(path: Path, rows: int) -> None:
+def make_workbook(path: Path, rows: int, *, shared_strings: bool = False) -> None:
+    """The rows written with inline strings, as streaming writers save them, or (``shared_strings``) with a
+    shared-strings table numbered in the order of use, as Excel, WPS and LibreOffice save them."""
     rng = random.Random(20240901)
     keys = [f.key for f in FIELDS]
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
+    options = {"constant_memory": not shared_strings, "strings_to_numbers": False}
+    workbook = xlsxwriter.Workbook(str(path), options)
     sheet = workbook.add_worksheet("招生信息")
     sheet.write_row(0, 0, [f.header for f in FIELDS])
     previous: dict[str, object] = {}
