@@ -263,3 +263,13 @@ def browser(monkeypatch):  # type: ignore[no-untyped-def]
         )
         yield instance
         instance.close()
+
+
+def browser_login(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign ``username`` in on ``page`` (signing out whoever was), landing on the home page."""
+    page.context.clear_cookies()
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")

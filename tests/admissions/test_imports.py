@@ -261,6 +261,19 @@ def test_a_large_file_is_read_in_a_second_process_with_the_same_outcome(
     assert job.status == ImportJob.Status.FAILED and "缺少必填列" in job.error_message
 
 
+def readers_used(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int | None, int]]:
+    """Filled, for each file read, with (where the sheet was cut or None, how many reader processes read it)."""
+    used: list[tuple[int | None, int]] = []
+    start = reader.BatchReader._start
+
+    def spy(self: reader.BatchReader, *, split: bool) -> None:
+        start(self, split=split)
+        used.append((self.info.cut, len(self._children)))
+
+    monkeypatch.setattr(reader.BatchReader, "_start", spy)
+    return used
+
+
 def test_a_large_xlsx_read_in_two_parts_has_the_outcome_of_one_reader(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -285,14 +298,7 @@ def test_a_large_xlsx_read_in_two_parts_has_the_outcome_of_one_reader(
 
     cut, _ = parts(path, tmp_path)
     assert cut is not None and 6 < cut < 31  # the repeated ID number is in the second part
-    used: list[tuple[int | None, int]] = []
-    start = reader.BatchReader._start
-
-    def spy(self: reader.BatchReader, *, split: bool) -> None:
-        start(self, split=split)
-        used.append((self.info.cut, len(self._children)))
-
-    monkeypatch.setattr(reader.BatchReader, "_start", spy)
+    used = readers_used(monkeypatch)
     # The parts are stored uncompressed: larger than the upload, whose size limit they need not meet.
     monkeypatch.setattr(imports, "RUN_LIMITS", replace(imports.RUN_LIMITS, max_file_bytes=path.stat().st_size))
     job = imports.import_job_run(_queued_job(world, path).pk)
@@ -328,14 +334,7 @@ def test_a_large_xlsx_that_cannot_be_cut_is_read_whole(
     path = edit_sheet(
         workbook(tmp_path / "c.xlsx", rows), lambda xml: xml.replace(b"</sheetData>", b"<!-- x --></sheetData>")
     )
-    used: list[tuple[int | None, int]] = []
-    start = reader.BatchReader._start
-
-    def spy(self: reader.BatchReader, *, split: bool) -> None:
-        start(self, split=split)
-        used.append((self.info.cut, len(self._children)))
-
-    monkeypatch.setattr(reader.BatchReader, "_start", spy)
+    used = readers_used(monkeypatch)
     job = imports.import_job_run(_queued_job(world, path).pk)
     assert used == [(None, 1)]
     assert (job.status, job.total_rows, job.created_count, job.failed_count) == ("done", 30, 29, 1)
@@ -356,14 +355,7 @@ def test_a_large_xlsx_whose_shared_strings_are_numbered_otherwise_is_read_whole(
     rows[30]["ethnicity"] = "火星族"
     path = reorder_shared_strings(workbook(tmp_path / "d.xlsx", rows))
     monkeypatch.setattr(imports, "RUN_LIMITS", replace(imports.RUN_LIMITS, max_file_bytes=10 * path.stat().st_size))
-    used: list[tuple[int | None, int]] = []
-    start = reader.BatchReader._start
-
-    def spy(self: reader.BatchReader, *, split: bool) -> None:
-        start(self, split=split)
-        used.append((self.info.cut, len(self._children)))
-
-    monkeypatch.setattr(reader.BatchReader, "_start", spy)
+    used = readers_used(monkeypatch)
     job = imports.import_job_run(_queued_job(world, path).pk)
     assert used == [(None, 1)]
     assert (job.status, job.total_rows, job.created_count, job.failed_count) == ("done", 40, 39, 1)

@@ -10,7 +10,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from tests.conftest import ARTIFACTS, PASSWORD, make_user, school_a_from_scratch
+from tests.conftest import ARTIFACTS, browser_login, make_user, school_a_from_scratch
 from xueji.orgs.models import Role
 
 
@@ -26,12 +26,7 @@ def test_city_publishes_the_school_reads_the_district_receives_the_city_follows(
     page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
 
     def login(username: str) -> None:
-        page.context.clear_cookies()
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        browser_login(page, live_server.url, username)
 
     def messages() -> str:
         return page.locator("ul.messages").inner_text()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.admissions.helpers import school_a_row
-from tests.conftest import PASSWORD, make_school, make_user, school_a_from_scratch
+from tests.conftest import browser_login, make_school, make_user, school_a_from_scratch
 from xueji.admissions.models import AdmissionRecord
 from xueji.admissions.services import admission_save
 from xueji.orgs.models import Role
@@ -40,12 +40,7 @@ def test_pages_load_under_the_csp_and_page_behaviour_still_works(live_server, br
     page.on("pageerror", lambda error: refused.append(str(error)))
 
     def login(username: str) -> None:
-        page.context.clear_cookies()
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        browser_login(page, live_server.url, username)
 
     login("xj")
     for path in REGISTRAR_PAGES:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.admissions.helpers import school_a_row
-from tests.conftest import ARTIFACTS, PASSWORD, make_user, school_a_from_scratch
+from tests.conftest import ARTIFACTS, browser_login, make_user, school_a_from_scratch
 from xueji.admissions.services import admission_save
 from xueji.orgs.models import Role
 from xueji.students.models import State, Student
@@ -29,12 +29,7 @@ def test_registrar_to_city_until_everyone_is_approved(live_server, browser) -> N
     page.on("dialog", lambda dialog: dialog.accept())
 
     def login(username: str) -> None:
-        page.context.clear_cookies()
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        browser_login(page, live_server.url, username)
 
     def messages() -> str:
         return page.locator("ul.messages").inner_text()
