@@ -158,6 +158,23 @@ def test_the_first_part_keeps_only_the_shared_strings_its_rows_can_use(tmp_path:
     assert whole == original  # the second part's rows use strings from anywhere in the table
 
 
+def test_a_copied_row_at_the_cut_does_not_stop_the_first_part_keeping_only_the_strings_it_uses(
+    tmp_path: Path,
+) -> None:
+    """The row at the cut brings no new string (a copy of row 2, as a registrar may paste one twice): the rows
+    after it still bound the first part's strings, and the first part reads exactly its rows."""
+    rows = data_rows(60)
+    probe = write_xlsx(tmp_path / "probe.xlsx", headers_for(KEYS), rows)
+    cut, _ = parts(probe, tmp_path)
+    assert cut is not None
+    rows[cut - 2] = list(rows[0])  # sheet row ``cut`` (the header is row 1) repeats sheet row 2
+    path = write_xlsx(tmp_path / "a.xlsx", headers_for(KEYS), rows)
+    assert parts(path, tmp_path)[0] == cut
+    kept = zipfile.ZipFile(tmp_path / "part0.xlsx").read("xl/sharedStrings.xml")
+    assert kept.count(b"<si>") < zipfile.ZipFile(path).read("xl/sharedStrings.xml").count(b"<si>")
+    assert list(open_table(tmp_path / "part0.xlsx").rows()) == [r for r in rows_of(path)[1] if r[0] < cut]
+
+
 def reorder_shared_strings(path: Path) -> Path:
     """The same workbook with its shared strings in reverse order (and the sheet's indexes to match): a valid
     workbook, but not numbered in the order the sheet first uses its strings, as Excel and LibreOffice do."""

@@ -136,12 +136,12 @@ def _read_all(archive: zipfile.ZipFile, member: str) -> bytes:
 
 
 def _read_to_cut(archive: zipfile.ZipFile, member: str, target: int) -> bytes:
-    """The sheet's XML from its start to past the first row start tag at or after ``target`` and the next one
-    (so that the row at the cut is whole: see _strings_used_after), or to its end."""
+    """The sheet's XML from its start to past the first row start tag at or after ``target`` and the next
+    ``_PROBE_ROWS`` (so that the rows after the cut are whole: see _strings_used_after), or to its end."""
     with _open_member(archive, member) as stream:
         chunks = [stream.read(target)]
         # Searched from ``target`` on; a tag cut by a chunk's end is found in the next, with its start kept.
-        tail, searched, wanted = chunks[0][-64:], min(64, len(chunks[0])), 2
+        tail, searched, wanted = chunks[0][-64:], min(64, len(chunks[0])), 1 + _PROBE_ROWS
         while chunk := stream.read(_CHUNK):
             chunks.append(chunk)
             tail += chunk
@@ -165,21 +165,27 @@ _STRING_CELL = re.compile(
 )
 _SST_START = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sst[\s>]")
 _SHARED_STRINGS_REL = "/sharedStrings"
+_PROBE_ROWS = 8  # rows after the cut whose string indexes bound the first part's (_strings_used_after)
 
 
 def _strings_used_after(xml: bytes, middle: int) -> int | None:
     """How many shared strings the first part can use at most: one more than the largest string index in the
-    first row after the cut, or None when that row has none (or is not whole in ``xml``).
+    first rows after the cut (up to ``_PROBE_ROWS`` of them, whole in ``xml``), or None when they have none.
 
     Excel and LibreOffice number the shared strings in the order the sheet first uses them, row by row. A
-    row of admitted students always brings new strings (a name, an ID number), so every string the rows
-    before it use has a lower index than its own. Should a workbook be numbered otherwise, a row of the first
-    part refers past the strings it was given, python-calamine refuses the part ("Cell string index not found
-    in shared strings table") and the file is read whole (reader.py): slower, never wrong."""
-    following = _ROW_START.search(xml, middle + 1)
-    if following is None:
+    row of admitted students almost always brings new strings (a name, an ID number), so every string the rows
+    before it use has a lower index than its own; a few rows are looked at in case one is a copy of an earlier
+    row. Should a workbook be numbered otherwise, a row of the first part refers past the strings it was given,
+    python-calamine refuses the part ("Cell string index not found in shared strings table") and the file is
+    read whole (reader.py): slower, never wrong."""
+    end = None
+    for count, found in enumerate(_ROW_START.finditer(xml, middle + 1), start=1):
+        end = found.start()
+        if count == _PROBE_ROWS:
+            break
+    if end is None:
         return None
-    indexes = [int(found.group(1)) for found in _STRING_CELL.finditer(xml, middle, following.start())]
+    indexes = [int(found.group(1)) for found in _STRING_CELL.finditer(xml, middle, end)]
     return max(indexes) + 1 if indexes else None
 
 
