@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -329,10 +329,8 @@ class FailureWorkbook:
             if self._writer is not None:
                 self._writer.close()
         except OSError as error:
-            self.discard()
-            if error.errno == errno.ENOSPC:
-                raise _DiskFull from error
-            raise
+            self._writer = None
+            _unwritten(error, self.target)
 
     def discard(self) -> None:
         self._writer = None
@@ -446,10 +444,7 @@ def import_job_run(job_id: int, *, progress: Callable[[ImportJob], None] | None 
             try:
                 write_annotated(source, _failure_report(job), target, only_failed=True)
             except OSError as error:
-                target.unlink(missing_ok=True)  # a half-written workbook is never offered for download
-                if error.errno == errno.ENOSPC:
-                    raise _DiskFull from error
-                raise
+                _unwritten(error, target)
         with transaction.atomic():
             ImportJob.objects.filter(pk=job.pk).update(
                 status=ImportJob.Status.DONE,
@@ -528,6 +523,15 @@ DISK_FULL_MESSAGE = (
 
 class _DiskFull(OSError):
     """No space left on the device for the failure workbook."""
+
+
+def _unwritten(error: OSError, target: Path) -> NoReturn:
+    """The failure workbook could not be written: remove what there is of it (a half-written workbook is never
+    offered for download) and raise, as _DiskFull when the disk is full."""
+    target.unlink(missing_ok=True)
+    if error.errno == errno.ENOSPC:
+        raise _DiskFull from error
+    raise error
 
 
 def _fail(job: ImportJob, message: str) -> None:

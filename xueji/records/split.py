@@ -72,13 +72,14 @@ def sheet_part(path: str | Path, out: Path, *, part: int, head_rows: int, max_ro
     made. The reader of each part also checks that no row was written out of its place (reader.py)."""
     try:
         with zipfile.ZipFile(path) as archive:
-            member = _data_sheet(archive)
+            relations = _workbook_relations(archive)
+            member = _data_sheet(archive, relations)
             if member is None:
                 return None
             size = archive.getinfo(member).file_size
             if size > MAX_SHEET_BYTES:
                 return None
-            strings = _shared_strings(archive)
+            strings = _shared_strings(relations)
             target = int(size * (CUT_AT_SHARED_STRINGS if strings else CUT_AT))
             xml = _read_to_cut(archive, member, target) if part == 0 else _read_all(archive, member)
             cut = _cut(xml, head_rows, target)
@@ -287,17 +288,20 @@ def _closing(xml: bytes) -> bytes:
     return b"</" + data.group(1) + b"></" + root.group(1) + b">"
 
 
-def _shared_strings(archive: zipfile.ZipFile) -> str | None:
+def _shared_strings(relations: dict[str, tuple[str, str]]) -> str | None:
     """The archive path of the workbook's shared-strings part, if it has one."""
-    for relation_type, target in _workbook_relations(archive).values():
+    for relation_type, target in relations.values():
         if relation_type.endswith(_SHARED_STRINGS_REL):
             return target
     return None
 
 
 def _workbook_relations(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
-    """The workbook's relationships by id: (type, archive path of the target); none for external targets."""
+    """The workbook's relationships by id: (type, archive path of the target); none for external targets, and
+    none at all when the archive has no workbook relationships part."""
     relations: dict[str, tuple[str, str]] = {}
+    if "xl/_rels/workbook.xml.rels" not in archive.namelist():
+        return relations
     for element in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels")):
         if element.get("TargetMode") != "External":
             target = element.get("Target", "")
@@ -306,15 +310,13 @@ def _workbook_relations(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
     return relations
 
 
-def _data_sheet(archive: zipfile.ZipFile) -> str | None:
+def _data_sheet(archive: zipfile.ZipFile, relations: dict[str, tuple[str, str]]) -> str | None:
     """The archive path of the workbook's one visible data worksheet (the template's own sheets of notes and
-    codes aside), or None when there is not exactly one."""
+    codes aside), or None when there is not exactly one. ``relations``: ``_workbook_relations(archive)``."""
     names = set(archive.namelist())
-    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+    if "xl/workbook.xml" not in names or not relations:
         return None
-    targets = {
-        key: target for key, (kind, target) in _workbook_relations(archive).items() if kind.endswith(_WORKSHEET_REL)
-    }
+    targets = {key: target for key, (kind, target) in relations.items() if kind.endswith(_WORKSHEET_REL)}
     found = []
     for element in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter():
         if not element.tag.endswith("}sheet") and element.tag != "sheet":
