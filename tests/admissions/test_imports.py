@@ -159,6 +159,14 @@ def _queued_job(world: World, path: Path) -> ImportJob:
         )
 
 
+def _already_checked_in(world: World, tmp_path: Path, serial: int) -> dict[str, object]:
+    """A person imported at school A and checked in (报到) since: a row of theirs the database side refuses."""
+    enrolled = school_a_row(serial)
+    imports.import_job_run(_queued_job(world, workbook(tmp_path / "enrolled.xlsx", [enrolled])).pk)
+    AdmissionRecord.objects.filter(id_number=enrolled["id_number"]).update(state=AdmissionRecord.State.CHECKED_IN)
+    return enrolled
+
+
 def test_a_resumed_job_finishes_with_exact_counts_and_writes_no_row_twice(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -233,9 +241,7 @@ def test_a_large_file_is_read_in_a_second_process_with_the_same_outcome(
     submitted) are those of the in-process path."""
     monkeypatch.setattr(imports, "READER_PROCESS_MIN_BYTES", 0)
     monkeypatch.setattr(imports, "BATCH_SIZE", 4)
-    enrolled = school_a_row(40)
-    imports.import_job_run(_queued_job(world, workbook(tmp_path / "a.xlsx", [enrolled])).pk)
-    AdmissionRecord.objects.filter(id_number=enrolled["id_number"]).update(state=AdmissionRecord.State.CHECKED_IN)
+    enrolled = _already_checked_in(world, tmp_path, 40)
     rows = [school_a_row(n) for n in range(1, 11)]
     rows[2]["ethnicity"] = "火星族"
     rows[6] = {**enrolled, "name": "王已报"}  # valid in the file, refused by the database side
@@ -284,9 +290,7 @@ def test_a_large_xlsx_read_in_two_parts_has_the_outcome_of_one_reader(
     monkeypatch.setattr(imports, "READER_PROCESS_MIN_BYTES", 0)
     monkeypatch.setattr(imports, "READER_SPLIT_MIN_BYTES", 0)
     monkeypatch.setattr(imports, "BATCH_SIZE", 4)
-    enrolled = school_a_row(90)
-    imports.import_job_run(_queued_job(world, workbook(tmp_path / "a.xlsx", [enrolled])).pk)
-    AdmissionRecord.objects.filter(id_number=enrolled["id_number"]).update(state=AdmissionRecord.State.CHECKED_IN)
+    enrolled = _already_checked_in(world, tmp_path, 90)
     rows = [school_a_row(n) for n in range(1, 41)]
     rows[2]["ethnicity"] = "火星族"  # sheet row 4
     rows[35]["ethnicity"] = "火星族"  # sheet row 37
